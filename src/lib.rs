@@ -1,0 +1,24 @@
+//! lwip-ws: RFC 6455 WebSockets on lwIP's raw TCP API, shipped as a C ABI.
+//!
+//! Layers (data flows one way, each layer knows only the one below):
+//! - [`proto`]: the sans-IO RFC 6455 engine (handshakes, frames, messages, close).
+//!   `no_std` + `alloc`, no I/O, no clock, no RNG, no `unsafe`.
+//! - `lwip` (feature `lwip`): the only code that calls lwIP, through `lwip-sys`.
+//! - `capi` (feature `lwip`): the exported `extern "C"` functions described by
+//!   `include/lwip_ws.h`.
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod proto;
+
+#[cfg(all(feature = "firmware", not(feature = "std")))]
+mod rt;
+
+#[cfg(feature = "lwip")]
+pub mod lwip;
+
+#[cfg(feature = "lwip")]
+pub mod capi;

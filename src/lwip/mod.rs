@@ -1,0 +1,1 @@
+//! The lwIP layer (placeholder until written).

@@ -1,0 +1,1 @@
+//! Frame header codec and masking (RFC 6455 §5.2, §5.3).

@@ -1,0 +1,34 @@
+//! The sans-IO RFC 6455 engine.
+//!
+//! Bytes in, events and bytes out. No lwIP, no I/O, no clock (`now_ms` is passed in), no
+//! RNG (mask keys and client nonces are passed in), no `unsafe`, and no input can reach a
+//! panic (clippy denies `unwrap`, `expect`, indexing and `panic!` here).
+//!
+//! CONTRACT (the lwIP layer is written against exactly these items; extend, don't change):
+//! - [`Connection::server`] / [`Connection::client`] create an engine.
+//! - [`Connection::receive`] consumes received bytes (any chunking) and returns at most one
+//!   [`Event`] per call plus how many bytes it consumed; call again with the rest.
+//! - [`Connection::pending`] / [`Connection::advance`] hand queued output bytes to the
+//!   transport; whole frames are queued atomically, never torn.
+//! - [`Connection::send`], [`Connection::send_fragment`], [`Connection::ping`],
+//!   [`Connection::close`] queue frames; [`Connection::poll`] reports timeouts.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+#![forbid(unsafe_code)]
+
+pub mod close;
+pub mod conn;
+pub mod frame;
+pub mod http;
+pub mod utf8;
+
+pub use close::is_valid_close_code;
+pub use conn::{Config, Connection, Event, Initiator, Role, SendError, State, Timeout};
+pub use http::{accept_key, ClientHandshakeError, ClientRequest, HandshakeError, Request};
