@@ -1,0 +1,92 @@
+/*
+ * lwIP side of the slirp netif (see slirp_glue.c for the libslirp side). lwIP sits at
+ * 10.0.2.15/24 with gateway 10.0.2.2; frames from slirp are fed to lwIP only after slirp
+ * has returned, so neither stack is re-entered from the other's callbacks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/etharp.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+
+#include "slirp_glue.h"
+#include "unixport.h"
+
+#if LWIP_IPV4 && LWIP_ETHERNET
+
+#define SLIRP_FRAME_MAX 1518
+
+static err_t slirp_linkoutput(struct netif *nif, struct pbuf *p)
+{
+    unsigned char frame[SLIRP_FRAME_MAX];
+    if (p->tot_len > sizeof frame) {
+        return ERR_BUF;
+    }
+    u16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
+    slirp_glue_input((struct slirp_glue *)nif->state, frame, len);
+    return ERR_OK;
+}
+
+static err_t slirp_netif_init(struct netif *nif)
+{
+    static const u8_t mac[ETH_HWADDR_LEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    nif->name[0] = 's';
+    nif->name[1] = 'l';
+    nif->output = etharp_output;
+    nif->linkoutput = slirp_linkoutput;
+    nif->mtu = 1500;
+    nif->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(nif->hwaddr, mac, ETH_HWADDR_LEN);
+    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    return ERR_OK;
+}
+
+int unixport_slirp_add(struct netif *nif, int host_port, int guest_port)
+{
+    if (nif == NULL || host_port <= 0 || host_port > 65535 || guest_port <= 0 ||
+        guest_port > 65535) {
+        fprintf(stderr, "unixport_slirp_add: bad arguments\n");
+        return -1;
+    }
+    unixport_init();
+    ip4_addr_t ip, mask, gw;
+    IP4_ADDR(&ip, 10, 0, 2, 15);
+    IP4_ADDR(&mask, 255, 255, 255, 0);
+    IP4_ADDR(&gw, 10, 0, 2, 2);
+    struct slirp_glue *g = slirp_glue_new(ip4_addr_get_u32(&ip), host_port, guest_port);
+    if (g == NULL) {
+        return -1;
+    }
+    if (netif_add(nif, &ip, &mask, &gw, g, slirp_netif_init, ethernet_input) == NULL) {
+        fprintf(stderr, "unixport_slirp_add: netif_add failed\n");
+        return -1;
+    }
+    netif_set_default(nif);
+    netif_set_link_up(nif);
+    /* The gratuitous ARP sent here teaches slirp lwIP's MAC address. */
+    netif_set_up(nif);
+    return 0;
+}
+
+int unixport_slirp_poll(struct netif *nif, int timeout_ms)
+{
+    struct slirp_glue *g = (struct slirp_glue *)nif->state;
+    if (slirp_glue_wait(g, timeout_ms) < 0) {
+        return -1;
+    }
+    int delivered = 0;
+    unsigned char frame[SLIRP_FRAME_MAX];
+    long n;
+    /* lwIP's replies go to slirp immediately and may queue further frames: drain all. */
+    while ((n = slirp_glue_next_frame(g, frame, sizeof frame)) >= 0) {
+        if (n > (long)sizeof frame || n == 0) {
+            continue;
+        }
+        delivered += unixport_netif_input(nif, frame, (u16_t)n);
+    }
+    return delivered;
+}
+
+#endif /* LWIP_IPV4 && LWIP_ETHERNET */
