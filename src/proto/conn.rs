@@ -1,7 +1,23 @@
 //! The connection state machine: handshake (both roles), message assembly, control
 //! frames, the close handshake, the bounded send queue and timeouts.
 
-use crate::proto::http::{ClientHandshakeError, ClientRequest, HandshakeError, Request};
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::proto::close::{
+    is_valid_close_code, parse_close_payload, INTERNAL_ERROR, INVALID_DATA, MAX_REASON, NO_STATUS,
+    PROTOCOL_ERROR, TOO_BIG,
+};
+use crate::proto::frame::{
+    apply_mask, encode_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, OP_BINARY,
+    OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+};
+use crate::proto::http::{
+    self, check_response, client_key, measure, parse_request, parse_response, write_error,
+    write_request, write_response, write_switching, ClientHandshakeError, ClientRequest,
+    HandshakeError, HeadStatus, Request, Sink,
+};
+use crate::proto::utf8::Utf8Validator;
 
 /// Which end of the connection this engine is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +181,8 @@ pub enum SendError {
     /// The connection is not open (handshake not done, or closing/closed).
     NotOpen,
     /// A close code that may not be sent (see [`crate::proto::close`]), or a reason
-    /// longer than 123 bytes.
+    /// longer than 123 bytes. Also returned by [`Connection::client`] for a request field
+    /// that cannot be written into a request head ([`ClientRequest::is_valid`]).
     InvalidClose,
     /// `send` while a fragmented message is in progress, or `send_fragment` with a
     /// different kind than the message started with.
@@ -183,40 +200,170 @@ pub struct Received<'a> {
     pub event: Option<Event<'a>>,
 }
 
+/// Extra queue room a pong may use beyond `max_queue_bytes` (largest client pong frame).
+const PONG_ALLOWANCE: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
+/// Extra queue room a close frame may use (a pong and a close on top of a full queue).
+const CLOSE_ALLOWANCE: usize = 2 * PONG_ALLOWANCE;
+/// Bytes of a client handshake record before the offered subprotocols: the expected
+/// `Sec-WebSocket-Accept`.
+const ACCEPT_LEN: usize = 28;
+
+/// A data message being received.
+#[derive(Clone, Copy, Debug)]
+struct Incoming {
+    text: bool,
+    /// Payload bytes of the message received so far (offset of the next byte).
+    len: u64,
+}
+
+/// Where an event's bytes are, recorded without borrowing so that `receive` can build the
+/// event once it is done mutating.
+#[derive(Clone, Debug)]
+enum Src {
+    /// In the caller's input.
+    Input(Range<usize>),
+    /// In the control payload buffer.
+    Ctrl(Range<usize>),
+    /// The whole-message buffer, minus its trailing 0.
+    Buf,
+    /// In the handshake head buffer.
+    Head(Range<usize>),
+}
+
+/// An event before its borrowed parts are attached.
+#[derive(Debug)]
+enum Pending {
+    Request,
+    Open(Option<Range<usize>>),
+    HandshakeFailed(HandshakeFailure),
+    Message {
+        text: bool,
+        src: Src,
+    },
+    Chunk {
+        text: bool,
+        range: Range<usize>,
+        offset: u64,
+        frame_len: u64,
+        last: bool,
+    },
+    Ping(Src),
+    Pong(Src),
+    Closed {
+        code: u16,
+        reason: Result<Src, &'static str>,
+        initiator: Initiator,
+    },
+}
+
 /// A WebSocket connection engine (either role).
+///
+/// Idle (open, no message in progress, queue drained) it holds no heap except the
+/// capacities kept for reuse: the send queue and, once a message had to be reassembled,
+/// the message buffer.
 #[derive(Debug)]
 pub struct Connection {
-    // private fields: implementation detail
+    cfg: Config,
+    role: Role,
+    state: State,
+    /// Start of the running timeout: creation (handshake) or our close frame.
+    since: u32,
+    /// Server: a complete request head waits for accept/reject/respond.
+    awaiting_decision: bool,
+    /// HTTP head bytes while connecting; freed when the handshake ends.
+    head: Vec<u8>,
+    /// Client while connecting: expected accept value, then the offered subprotocols.
+    client_hs: Vec<u8>,
+    /// Send queue: bytes `out[out_pos..]` are pending.
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Where the last queued frame starts when it is a pong nothing of which has been
+    /// taken yet (it may be replaced by a newer pong).
+    pong_at: Option<usize>,
+    /// Kind of the fragmented message we are sending, if any.
+    tx_fragment: Option<bool>,
+    header: HeaderDecoder,
+    /// The frame whose payload is being read, and how much of it has been read.
+    frame: Option<FrameHeader>,
+    frame_done: u64,
+    incoming: Option<Incoming>,
+    utf8: Utf8Validator,
+    /// Whole-message buffer (allocated on first need, then kept).
+    buf: Vec<u8>,
+    /// The buffer holds a delivered message: clear it on the next call.
+    buf_delivered: bool,
+    /// A control frame's payload arriving in pieces.
+    ctrl: [u8; MAX_CONTROL_PAYLOAD],
 }
 
 impl Connection {
+    fn new(cfg: Config, role: Role, now_ms: u32) -> Connection {
+        Connection {
+            cfg,
+            role,
+            state: State::Connecting,
+            since: now_ms,
+            awaiting_decision: false,
+            head: Vec::new(),
+            client_hs: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            pong_at: None,
+            tx_fragment: None,
+            header: HeaderDecoder::default(),
+            frame: None,
+            frame_done: 0,
+            incoming: None,
+            utf8: Utf8Validator::new(),
+            buf: Vec::new(),
+            buf_delivered: false,
+            ctrl: [0; MAX_CONTROL_PAYLOAD],
+        }
+    }
+
     /// A server engine waiting for the upgrade request. `now_ms` starts the handshake
     /// timeout.
     pub fn server(cfg: Config, now_ms: u32) -> Connection {
-        let _ = (cfg, now_ms);
-        todo!()
+        Connection::new(cfg, Role::Server, now_ms)
     }
 
     /// A client engine: queues the upgrade request built from `req` with the key made of
     /// `nonce` (16 caller-supplied random bytes), then waits for the 101.
+    /// Errors: [`SendError::InvalidClose`] when `req` is not [`ClientRequest::is_valid`],
+    /// [`SendError::TooLarge`] when the request exceeds `max_queue_bytes`,
+    /// [`SendError::OutOfMemory`].
     pub fn client(
         cfg: Config,
         req: &ClientRequest<'_>,
         nonce: [u8; 16],
         now_ms: u32,
     ) -> Result<Connection, SendError> {
-        let _ = (cfg, req, nonce, now_ms);
-        todo!()
+        if !req.is_valid() {
+            return Err(SendError::InvalidClose);
+        }
+        let mut conn = Connection::new(cfg, Role::Client, now_ms);
+        let key = client_key(&nonce);
+        let offered_len: usize = req.protocols.iter().map(|p| p.len() + 1).sum();
+        conn.client_hs
+            .try_reserve_exact(ACCEPT_LEN + offered_len)
+            .map_err(|_| SendError::OutOfMemory)?;
+        conn.client_hs.extend_from_slice(&http::accept_key(&key));
+        for p in req.protocols {
+            conn.client_hs.extend_from_slice(p.as_bytes());
+            conn.client_hs.push(b',');
+        }
+        conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes)?;
+        Ok(conn)
     }
 
     /// This engine's role.
     pub fn role(&self) -> Role {
-        todo!()
+        self.role
     }
 
     /// Current state.
     pub fn state(&self) -> State {
-        todo!()
+        self.state
     }
 
     /// Feed received bytes. Consumes a prefix of `input` (possibly unmasking it in place)
@@ -225,14 +372,465 @@ impl Connection {
     /// is `Closed` (input after close is ignored: then `consumed == input.len()`).
     /// `mask` is used only in the client role, for frames the engine queues by itself
     /// (pong, close reply); pass fresh random bytes each call.
+    ///
+    /// A server that gets [`Event::Request`] and calls `receive` again without deciding
+    /// accepts the request as [`Connection::accept`]`(None)` would (reporting
+    /// [`Event::HandshakeFailed`] if it is not a valid upgrade).
+    ///
+    /// While `Closing`, data frames are still checked (framing, sizes, UTF-8) but their
+    /// payload is discarded: no message events. Pings are reported but not answered.
     pub fn receive<'a>(
         &'a mut self,
         input: &'a mut [u8],
         now_ms: u32,
         mask: [u8; 4],
     ) -> Received<'a> {
-        let _ = (input, now_ms, mask);
-        todo!()
+        let _ = now_ms;
+        let (consumed, pending) = self.step(input, mask);
+        let this: &'a Connection = self;
+        let input: &'a [u8] = input;
+        Received {
+            consumed,
+            event: pending.map(|p| this.materialize(p, input)),
+        }
+    }
+
+    fn materialize<'a>(&'a self, pending: Pending, input: &'a [u8]) -> Event<'a> {
+        let bytes = |src: Src| -> &'a [u8] {
+            match src {
+                Src::Input(r) => input.get(r),
+                Src::Ctrl(r) => self.ctrl.get(r),
+                Src::Buf => self.buf.split_last().map(|(_, data)| data),
+                Src::Head(r) => self.head.get(r),
+            }
+            .unwrap_or_default()
+        };
+        match pending {
+            Pending::Request => Event::Request(Request { head: &self.head }),
+            Pending::Open(range) => Event::Open {
+                protocol: range.and_then(|r| core::str::from_utf8(bytes(Src::Head(r))).ok()),
+            },
+            Pending::HandshakeFailed(f) => Event::HandshakeFailed(f),
+            Pending::Message { text, src } => Event::Message {
+                text,
+                data: bytes(src),
+            },
+            Pending::Chunk {
+                text,
+                range,
+                offset,
+                frame_len,
+                last,
+            } => Event::Chunk {
+                text,
+                data: bytes(Src::Input(range)),
+                offset,
+                frame_len,
+                last,
+            },
+            Pending::Ping(src) => Event::Ping(bytes(src)),
+            Pending::Pong(src) => Event::Pong(bytes(src)),
+            Pending::Closed {
+                code,
+                reason,
+                initiator,
+            } => Event::Closed {
+                code,
+                reason: match reason {
+                    Ok(src) => core::str::from_utf8(bytes(src)).unwrap_or_default(),
+                    Err(s) => s,
+                },
+                initiator,
+            },
+        }
+    }
+
+    fn step(&mut self, input: &mut [u8], mask: [u8; 4]) -> (usize, Option<Pending>) {
+        if self.awaiting_decision {
+            if let Err(e) = self.accept(None) {
+                let failure = HandshakeFailure::Server(e);
+                return (input.len(), Some(Pending::HandshakeFailed(failure)));
+            }
+        }
+        match (self.state, self.role) {
+            (State::Closed, _) => return (input.len(), None),
+            (State::Connecting, Role::Server) => return self.read_request(input),
+            (State::Connecting, Role::Client) => return self.read_response(input),
+            _ => {}
+        }
+        if self.head.capacity() != 0 {
+            self.head = Vec::new();
+        }
+        if self.buf_delivered {
+            self.buf.clear();
+            self.buf_delivered = false;
+        }
+        let mut pos = 0;
+        loop {
+            let frame = match self.frame {
+                Some(frame) => frame,
+                None => {
+                    let rest = input.get(pos..).unwrap_or_default();
+                    if rest.is_empty() {
+                        return (pos, None);
+                    }
+                    let (used, header) = self.header.feed(rest);
+                    pos += used;
+                    let Some(frame) = header else {
+                        return (pos, None);
+                    };
+                    if let Err(code) = self.begin_frame(&frame) {
+                        return (input.len(), Some(self.fail(code, mask)));
+                    }
+                    self.frame = Some(frame);
+                    self.frame_done = 0;
+                    frame
+                }
+            };
+            let remaining = frame.len - self.frame_done;
+            let avail = remaining.min(input.len().saturating_sub(pos) as u64) as usize;
+            if remaining > 0 && avail == 0 {
+                return (pos, None);
+            }
+            let range = pos..pos + avail;
+            let piece = input.get_mut(range.clone()).unwrap_or_default();
+            if let Some(key) = frame.mask {
+                apply_mask(piece, key, self.frame_done);
+            }
+            let offset = self.frame_done;
+            pos += avail;
+            self.frame_done += avail as u64;
+            let frame_end = self.frame_done == frame.len;
+            if frame_end {
+                self.frame = None;
+            }
+            let result = if frame.is_control() {
+                self.control_piece(&frame, piece, range, offset, mask)
+            } else {
+                self.data_piece(&frame, piece, range, offset)
+            };
+            match result {
+                Ok(None) => {}
+                Ok(Some(event)) => return (pos, Some(event)),
+                Err(code) => return (input.len(), Some(self.fail(code, mask))),
+            }
+        }
+    }
+
+    /// Header rules that depend on the connection: role, message sequencing, size.
+    fn begin_frame(&mut self, frame: &FrameHeader) -> Result<(), u16> {
+        frame.check(self.role == Role::Server)?;
+        if frame.is_control() {
+            return Ok(());
+        }
+        match (frame.opcode, self.incoming) {
+            (OP_CONTINUATION, None) => Err(PROTOCOL_ERROR),
+            (OP_CONTINUATION, Some(msg)) => self.check_size(msg.len, frame.len),
+            (_, Some(_)) => Err(PROTOCOL_ERROR),
+            (opcode, None) => {
+                self.check_size(0, frame.len)?;
+                self.incoming = Some(Incoming {
+                    text: opcode == OP_TEXT,
+                    len: 0,
+                });
+                self.utf8.reset();
+                Ok(())
+            }
+        }
+    }
+
+    fn check_size(&self, so_far: u64, frame_len: u64) -> Result<(), u16> {
+        match so_far.checked_add(frame_len) {
+            Some(total) if total <= self.cfg.max_message => Ok(()),
+            _ => Err(TOO_BIG),
+        }
+    }
+
+    /// A piece of a data frame's (unmasked) payload, `offset` bytes into the frame.
+    fn data_piece(
+        &mut self,
+        frame: &FrameHeader,
+        piece: &[u8],
+        range: Range<usize>,
+        offset: u64,
+    ) -> Result<Option<Pending>, u16> {
+        let Some(mut msg) = self.incoming else {
+            return Err(PROTOCOL_ERROR);
+        };
+        let frame_end = self.frame.is_none();
+        let last = frame_end && frame.fin;
+        if msg.text && (!self.utf8.feed(piece) || (last && !self.utf8.is_complete())) {
+            return Err(INVALID_DATA);
+        }
+        let msg_offset = msg.len;
+        msg.len += piece.len() as u64;
+        self.incoming = if last { None } else { Some(msg) };
+        let text = msg.text;
+        if self.state != State::Open {
+            return Ok(None);
+        }
+        if self.cfg.streaming {
+            if piece.is_empty() && !last {
+                return Ok(None);
+            }
+            let frame_len = frame.len;
+            return Ok(Some(Pending::Chunk {
+                text,
+                range,
+                offset: msg_offset,
+                frame_len,
+                last,
+            }));
+        }
+        if last && offset == 0 && frame.opcode != OP_CONTINUATION {
+            // The whole message is in the input: hand it over in place.
+            return Ok(Some(Pending::Message {
+                text,
+                src: Src::Input(range),
+            }));
+        }
+        let still_to_come = frame.len - offset;
+        let need = (self.buf.len() as u64)
+            .saturating_add(still_to_come)
+            .saturating_add(1);
+        self.reserve_buf(need)?;
+        self.buf.extend_from_slice(piece);
+        if !last {
+            return Ok(None);
+        }
+        self.buf.push(0);
+        self.buf_delivered = true;
+        Ok(Some(Pending::Message {
+            text,
+            src: Src::Buf,
+        }))
+    }
+
+    /// Make the message buffer hold `need` bytes without reallocating later: grow from
+    /// `start_size` in steps of `expand_size`, never past `max_message + 1`.
+    fn reserve_buf(&mut self, need: u64) -> Result<(), u16> {
+        let need = usize::try_from(need).map_err(|_| TOO_BIG)?;
+        let cap = self.buf.capacity();
+        if cap >= need {
+            return Ok(());
+        }
+        let base = cap.max(self.cfg.start_size);
+        let target = if base >= need {
+            base
+        } else if self.cfg.expand_size == 0 {
+            need
+        } else {
+            let steps = (need - base).div_ceil(self.cfg.expand_size);
+            steps
+                .checked_mul(self.cfg.expand_size)
+                .and_then(|grow| grow.checked_add(base))
+                .unwrap_or(need)
+        };
+        let ceiling = usize::try_from(self.cfg.max_message.saturating_add(1)).unwrap_or(usize::MAX);
+        let target = target.min(ceiling).max(need);
+        self.buf
+            .try_reserve_exact(target - self.buf.len())
+            .map_err(|_| INTERNAL_ERROR)
+    }
+
+    /// A piece of a control frame's (unmasked) payload.
+    fn control_piece(
+        &mut self,
+        frame: &FrameHeader,
+        piece: &[u8],
+        range: Range<usize>,
+        offset: u64,
+        mask: [u8; 4],
+    ) -> Result<Option<Pending>, u16> {
+        let len = frame.len as usize;
+        let src = if offset == 0 && piece.len() == len {
+            Src::Input(range)
+        } else {
+            let at = offset as usize;
+            if let Some(dst) = self.ctrl.get_mut(at..at + piece.len()) {
+                dst.copy_from_slice(piece);
+            }
+            if self.frame.is_some() {
+                return Ok(None);
+            }
+            Src::Ctrl(0..len)
+        };
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let payload = match &src {
+            Src::Input(_) => piece,
+            _ => {
+                let dst = payload.get_mut(..len).unwrap_or_default();
+                dst.copy_from_slice(self.ctrl.get(..len).unwrap_or_default());
+                dst
+            }
+        };
+        let client_mask = self.client_mask(mask);
+        match frame.opcode {
+            OP_PING => {
+                if self.state == State::Open {
+                    self.queue_pong(payload, client_mask);
+                }
+                Ok(Some(Pending::Ping(src)))
+            }
+            OP_PONG => Ok(Some(Pending::Pong(src))),
+            _ => {
+                let (code, _) = parse_close_payload(payload)?;
+                let reason = match &src {
+                    Src::Input(r) if r.len() >= 2 => Ok(Src::Input(r.start + 2..r.end)),
+                    Src::Ctrl(r) if r.len() >= 2 => Ok(Src::Ctrl(r.start + 2..r.end)),
+                    _ => Err(""),
+                };
+                let initiator = if self.state == State::Open {
+                    let code_bytes = code.to_be_bytes();
+                    let body: &[u8] = if code == NO_STATUS { &[] } else { &code_bytes };
+                    let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+                    let _ = self.queue_frame(OP_CLOSE, true, [body, &[]], client_mask, limit);
+                    Initiator::Remote
+                } else {
+                    Initiator::Local
+                };
+                self.enter_closed();
+                Ok(Some(Pending::Closed {
+                    code,
+                    reason,
+                    initiator,
+                }))
+            }
+        }
+    }
+
+    /// Fail the connection (RFC 6455 §7.1.7): queue our close frame with `code` unless one
+    /// was sent already, and report it.
+    fn fail(&mut self, code: u16, mask: [u8; 4]) -> Pending {
+        let reason = match code {
+            INVALID_DATA => "invalid UTF-8",
+            TOO_BIG => "message too big",
+            INTERNAL_ERROR => "out of memory",
+            _ => "protocol error",
+        };
+        if self.state == State::Open {
+            let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+            let mask = self.client_mask(mask);
+            let body = [&code.to_be_bytes()[..], reason.as_bytes()];
+            let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+        }
+        self.enter_closed();
+        Pending::Closed {
+            code,
+            reason: Err(reason),
+            initiator: Initiator::ProtocolError,
+        }
+    }
+
+    /// State `Closed`: drop every receive-side buffer (the send queue stays to be flushed).
+    fn enter_closed(&mut self) {
+        self.state = State::Closed;
+        self.awaiting_decision = false;
+        self.head = Vec::new();
+        self.client_hs = Vec::new();
+        self.buf = Vec::new();
+        self.buf_delivered = false;
+        self.frame = None;
+        self.incoming = None;
+        self.tx_fragment = None;
+    }
+
+    fn client_mask(&self, mask: [u8; 4]) -> Option<[u8; 4]> {
+        (self.role == Role::Client).then_some(mask)
+    }
+
+    /// Append up to the head limit from `input` to the head buffer. Returns how many bytes
+    /// were taken and whether a parse is worth trying (a line may have ended, or the
+    /// buffer is full). `Err` when memory runs out.
+    fn take_head_bytes(&mut self, input: &[u8]) -> Result<(usize, bool), ()> {
+        let max = self.cfg.max_header_bytes;
+        let have = self.head.len();
+        let take = max.saturating_sub(have).min(input.len());
+        let chunk = input.get(..take).unwrap_or_default();
+        if self.head.capacity() < have + take {
+            let target = (self.head.capacity() * 2)
+                .max(have + take)
+                .max(256)
+                .min(max);
+            self.head
+                .try_reserve_exact(target.max(have + take) - have)
+                .map_err(|_| ())?;
+        }
+        self.head.extend_from_slice(chunk);
+        Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
+    }
+
+    /// Server, connecting: accumulate and parse the request head.
+    fn read_request(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
+        let before = self.head.len();
+        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
+            return self.refuse(input.len(), HandshakeError::Rejected(500));
+        };
+        if !try_parse {
+            return (take, None);
+        }
+        match parse_request(&self.head) {
+            HeadStatus::Complete(n) => {
+                self.head.truncate(n);
+                self.awaiting_decision = true;
+                (n - before, Some(Pending::Request))
+            }
+            HeadStatus::Invalid => self.refuse(input.len(), HandshakeError::Malformed),
+            HeadStatus::Partial if self.head.len() >= self.cfg.max_header_bytes => {
+                self.refuse(input.len(), HandshakeError::HeaderTooLarge)
+            }
+            HeadStatus::Partial => (take, None),
+        }
+    }
+
+    /// Server: queue the error response for `error` and close.
+    fn refuse(&mut self, consumed: usize, error: HandshakeError) -> (usize, Option<Pending>) {
+        self.queue_error(error.status());
+        let failure = HandshakeFailure::Server(error);
+        (consumed, Some(Pending::HandshakeFailed(failure)))
+    }
+
+    fn queue_error(&mut self, status: u16) {
+        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
+        self.enter_closed();
+    }
+
+    /// Client, connecting: accumulate and check the response head.
+    fn read_response(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
+        let before = self.head.len();
+        let failed = |conn: &mut Connection, e: ClientHandshakeError| {
+            conn.enter_closed();
+            let failure = HandshakeFailure::Client(e);
+            (input.len(), Some(Pending::HandshakeFailed(failure)))
+        };
+        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
+            return failed(self, ClientHandshakeError::TooLarge);
+        };
+        if !try_parse {
+            return (take, None);
+        }
+        match parse_response(&self.head) {
+            (HeadStatus::Complete(n), status) => {
+                self.head.truncate(n);
+                let (accept, offered) = self
+                    .client_hs
+                    .split_at(ACCEPT_LEN.min(self.client_hs.len()));
+                let accept: [u8; ACCEPT_LEN] = accept.try_into().unwrap_or([0; ACCEPT_LEN]);
+                match check_response(&self.head, status, &accept, offered) {
+                    Ok(protocol) => {
+                        self.state = State::Open;
+                        self.client_hs = Vec::new();
+                        (n - before, Some(Pending::Open(protocol)))
+                    }
+                    Err(e) => failed(self, e),
+                }
+            }
+            (HeadStatus::Invalid, _) => failed(self, ClientHandshakeError::Malformed),
+            (HeadStatus::Partial, _) if self.head.len() >= self.cfg.max_header_bytes => {
+                failed(self, ClientHandshakeError::TooLarge)
+            }
+            (HeadStatus::Partial, _) => (take, None),
+        }
     }
 
     /// Server, after [`Event::Request`]: validate the request as a WebSocket upgrade
@@ -240,36 +838,82 @@ impl Connection {
     /// chosen subprotocol (must be one the client offered), then state `Open`. On a failed
     /// validation the HTTP error response is queued, the state becomes `Closed`, and the
     /// error is returned. Frees the request head buffer.
+    /// Without a request waiting: `Err(HandshakeError::Malformed)` and nothing changes.
     pub fn accept(&mut self, protocol: Option<&str>) -> Result<(), HandshakeError> {
-        let _ = protocol;
-        todo!()
+        if !self.awaiting_decision {
+            return Err(HandshakeError::Malformed);
+        }
+        self.awaiting_decision = false;
+        let request = Request { head: &self.head };
+        let checked = request.validate().and_then(|accept| match protocol {
+            Some(p) if !request.subprotocols().any(|offered| offered == p) => {
+                Err(HandshakeError::ProtocolNotOffered)
+            }
+            _ => Ok(accept),
+        });
+        match checked {
+            Ok(accept) => {
+                self.head = Vec::new();
+                let written =
+                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX);
+                if written.is_err() {
+                    self.queue_error(500);
+                    return Err(HandshakeError::Rejected(500));
+                }
+                self.state = State::Open;
+                Ok(())
+            }
+            Err(e) => {
+                self.queue_error(e.status());
+                Err(e)
+            }
+        }
     }
 
     /// Server, after [`Event::Request`]: queue an HTTP error response with `status` (and
-    /// `Connection: close`); state `Closed`.
+    /// `Connection: close`); state `Closed`. A status outside 100–999 is sent as 500.
+    /// Without a request waiting, nothing happens.
     pub fn reject(&mut self, status: u16) {
-        let _ = status;
-        todo!()
+        if self.awaiting_decision {
+            self.queue_error(status);
+        }
     }
 
     /// Server, after [`Event::Request`]: queue a complete HTTP response with `status`,
     /// `Content-Type: content_type`, `Content-Length` and `Connection: close`, then `body`;
     /// state `Closed`. For serving a small page on the same port.
+    /// Errors (nothing queued, request still waiting): [`SendError::NotOpen`] without a
+    /// request waiting, [`SendError::TooLarge`] over `max_queue_bytes`, [`SendError::InvalidClose`]
+    /// when `content_type` holds CR/LF, [`SendError::OutOfMemory`].
     pub fn respond(
         &mut self,
         status: u16,
         content_type: &str,
         body: &[u8],
     ) -> Result<(), SendError> {
-        let _ = (status, content_type, body);
-        todo!()
+        if !self.awaiting_decision {
+            return Err(SendError::NotOpen);
+        }
+        if content_type.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(SendError::InvalidClose);
+        }
+        let write = |s: &mut Sink<'_>| write_response(s, status, b"", Some(content_type), body);
+        self.queue_http(write, self.cfg.max_queue_bytes)?;
+        self.enter_closed();
+        Ok(())
     }
 
     /// Queue a whole message as one frame (text or binary). The client masks it with
     /// `mask` (ignored by the server). Text is sent as given (not validated).
     pub fn send(&mut self, text: bool, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
-        let _ = (text, payload, mask);
-        todo!()
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if self.tx_fragment.is_some() {
+            return Err(SendError::FragmentState);
+        }
+        let opcode = if text { OP_TEXT } else { OP_BINARY };
+        self.queue_data(opcode, true, payload, mask)
     }
 
     /// Queue one fragment of a message: the first call of a message gives its kind, later
@@ -281,14 +925,42 @@ impl Connection {
         fin: bool,
         mask: [u8; 4],
     ) -> Result<(), SendError> {
-        let _ = (text, payload, fin, mask);
-        todo!()
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        let opcode = match self.tx_fragment {
+            Some(kind) if kind != text => return Err(SendError::FragmentState),
+            Some(_) => OP_CONTINUATION,
+            None if text => OP_TEXT,
+            None => OP_BINARY,
+        };
+        self.queue_data(opcode, fin, payload, mask)?;
+        self.tx_fragment = if fin { None } else { Some(text) };
+        Ok(())
+    }
+
+    fn queue_data(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        payload: &[u8],
+        mask: [u8; 4],
+    ) -> Result<(), SendError> {
+        let mask = self.client_mask(mask);
+        let limit = self.cfg.max_queue_bytes;
+        self.queue_frame(opcode, fin, [payload, &[]], mask, limit)
+            .map(|_| ())
     }
 
     /// Queue a ping (payload at most 125 bytes).
     pub fn ping(&mut self, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
-        let _ = (payload, mask);
-        todo!()
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::TooLarge);
+        }
+        self.queue_data(OP_PING, true, payload, mask)
     }
 
     /// Start the close handshake: queue a close frame with `code` (must be valid to send:
@@ -301,36 +973,132 @@ impl Connection {
         mask: [u8; 4],
         now_ms: u32,
     ) -> Result<(), SendError> {
-        let _ = (code, reason, mask, now_ms);
-        todo!()
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if !is_valid_close_code(code) || reason.len() > MAX_REASON {
+            return Err(SendError::InvalidClose);
+        }
+        let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+        let body = [&code.to_be_bytes()[..], reason.as_bytes()];
+        let mask = self.client_mask(mask);
+        self.queue_frame(OP_CLOSE, true, body, mask, limit)?;
+        self.state = State::Closing;
+        self.since = now_ms;
+        self.tx_fragment = None;
+        Ok(())
     }
 
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
     /// after it the state is `Closed`.
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
-        let _ = now_ms;
-        todo!()
+        let elapsed = now_ms.wrapping_sub(self.since);
+        let timeout = match self.state {
+            State::Connecting if elapsed >= self.cfg.handshake_timeout_ms => Timeout::Handshake,
+            State::Closing if elapsed >= self.cfg.close_timeout_ms => Timeout::Close,
+            _ => return None,
+        };
+        self.enter_closed();
+        Some(timeout)
     }
 
     /// The queued output bytes not yet handed to the transport (contiguous).
     pub fn pending(&self) -> &[u8] {
-        todo!()
+        self.out.get(self.out_pos..).unwrap_or_default()
     }
 
     /// The transport took the first `n` bytes of [`Connection::pending`].
     pub fn advance(&mut self, n: usize) {
-        let _ = n;
-        todo!()
+        self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            self.pong_at = None;
+        } else if self.pong_at.is_some_and(|at| at < self.out_pos) {
+            self.pong_at = None;
+        }
     }
 
     /// Bytes in the send queue (same as `pending().len()`).
     pub fn queued(&self) -> usize {
-        todo!()
+        self.out.len() - self.out_pos
     }
 
     /// Bytes of heap this engine holds right now (buffers' capacities), for memory
     /// accounting.
     pub fn heap_bytes(&self) -> usize {
-        todo!()
+        self.head.capacity() + self.client_hs.capacity() + self.out.capacity() + self.buf.capacity()
+    }
+
+    /// Answer a ping; an unsent pong still at the end of the queue is replaced (RFC 6455
+    /// §5.5.3 allows answering only the latest ping). Skipped if even that does not fit.
+    fn queue_pong(&mut self, payload: &[u8], mask: Option<[u8; 4]>) {
+        if let Some(at) = self.pong_at.take() {
+            self.out.truncate(at);
+        }
+        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
+        if let Ok(at) = self.queue_frame(OP_PONG, true, [payload, &[]], mask, limit) {
+            self.pong_at = Some(at);
+        }
+    }
+
+    /// Queue one whole frame whose payload is `parts` concatenated, if the queue stays
+    /// within `limit` bytes. Returns where the frame starts in `out`.
+    fn queue_frame(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        parts: [&[u8]; 2],
+        mask: Option<[u8; 4]>,
+        limit: usize,
+    ) -> Result<usize, SendError> {
+        let [first, second] = parts;
+        let len = first
+            .len()
+            .checked_add(second.len())
+            .ok_or(SendError::TooLarge)?;
+        let (header, header_len) = encode_header(fin, opcode, len as u64, mask);
+        let total = len.checked_add(header_len).ok_or(SendError::TooLarge)?;
+        self.make_room(total, limit)?;
+        let start = self.out.len();
+        self.out
+            .extend_from_slice(header.get(..header_len).unwrap_or_default());
+        self.out.extend_from_slice(first);
+        self.out.extend_from_slice(second);
+        if let (Some(key), Some(body)) = (mask, self.out.get_mut(start + header_len..)) {
+            apply_mask(body, key, 0);
+        }
+        self.pong_at = None;
+        Ok(start)
+    }
+
+    /// Queue HTTP bytes produced by `write` (all or nothing).
+    fn queue_http(&mut self, write: impl Fn(&mut Sink<'_>), limit: usize) -> Result<(), SendError> {
+        let total = measure(&write);
+        self.make_room(total, limit)?;
+        write(&mut |piece: &[u8]| self.out.extend_from_slice(piece));
+        Ok(())
+    }
+
+    /// Check that `n` more bytes keep the queue within `limit` and reserve them
+    /// (compacting first rather than growing when the front has been sent).
+    fn make_room(&mut self, n: usize, limit: usize) -> Result<(), SendError> {
+        if n > limit {
+            return Err(SendError::TooLarge);
+        }
+        if self
+            .queued()
+            .checked_add(n)
+            .map_or(true, |total| total > limit)
+        {
+            return Err(SendError::WouldBlock);
+        }
+        if self.out.capacity() - self.out.len() < n && self.out_pos > 0 {
+            self.out.copy_within(self.out_pos.., 0);
+            self.out.truncate(self.out.len() - self.out_pos);
+            self.pong_at = self.pong_at.and_then(|at| at.checked_sub(self.out_pos));
+            self.out_pos = 0;
+        }
+        self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
     }
 }

@@ -1,1 +1,272 @@
 //! Frame header codec and masking (RFC 6455 §5.2, §5.3).
+//!
+//! [`HeaderDecoder`] reads a header from any number of pieces (it may stop and resume at
+//! every byte) and parses straight from the input when the header is in one piece.
+//! [`FrameHeader::check`] applies the rules that do not depend on connection state.
+//! [`apply_mask`] unmasks (or masks) in place, eight bytes at a time, from any offset.
+
+use crate::proto::close::PROTOCOL_ERROR;
+
+/// Continuation frame.
+pub const OP_CONTINUATION: u8 = 0x0;
+/// Text frame.
+pub const OP_TEXT: u8 = 0x1;
+/// Binary frame.
+pub const OP_BINARY: u8 = 0x2;
+/// Close frame.
+pub const OP_CLOSE: u8 = 0x8;
+/// Ping frame.
+pub const OP_PING: u8 = 0x9;
+/// Pong frame.
+pub const OP_PONG: u8 = 0xA;
+
+/// Largest control frame payload (§5.5).
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+/// Longest frame header: 2 + 8 (64-bit length) + 4 (mask key).
+pub const MAX_HEADER_LEN: usize = 14;
+
+/// A decoded frame header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Final fragment of a message.
+    pub fin: bool,
+    /// The three RSV bits (0 unless an extension was negotiated; we negotiate none).
+    pub rsv: u8,
+    /// The 4-bit opcode.
+    pub opcode: u8,
+    /// The masking key, when the MASK bit is set.
+    pub mask: Option<[u8; 4]>,
+    /// Payload length as sent (may have its top bit set: [`FrameHeader::check`] refuses it).
+    pub len: u64,
+}
+
+impl FrameHeader {
+    /// True for close, ping and pong (opcodes 0x8–0xF).
+    pub fn is_control(&self) -> bool {
+        self.opcode & 0x8 != 0
+    }
+
+    /// The §5.2/§5.5 rules for a frame received by `server` (true) or a client, with no
+    /// extension negotiated. `Err` is the close code to fail with (always 1002).
+    pub fn check(&self, server: bool) -> Result<(), u16> {
+        if self.rsv != 0 {
+            return Err(PROTOCOL_ERROR);
+        }
+        if !matches!(
+            self.opcode,
+            OP_CONTINUATION | OP_TEXT | OP_BINARY | OP_CLOSE | OP_PING | OP_PONG
+        ) {
+            return Err(PROTOCOL_ERROR);
+        }
+        if self.is_control() && (!self.fin || self.len > MAX_CONTROL_PAYLOAD as u64) {
+            return Err(PROTOCOL_ERROR);
+        }
+        if self.mask.is_some() != server {
+            return Err(PROTOCOL_ERROR);
+        }
+        if self.len >> 63 != 0 {
+            return Err(PROTOCOL_ERROR);
+        }
+        Ok(())
+    }
+}
+
+/// Header length announced by the first two bytes.
+fn header_len(b1: u8) -> usize {
+    let ext = match b1 & 0x7F {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    2 + ext + if b1 & 0x80 != 0 { 4 } else { 0 }
+}
+
+/// Parse a header from the start of `bytes`; `None` when `bytes` holds only part of it.
+/// Returns the header and its length in bytes.
+pub fn parse_header(bytes: &[u8]) -> Option<(FrameHeader, usize)> {
+    let (&b0, rest) = bytes.split_first()?;
+    let (&b1, rest) = rest.split_first()?;
+    let total = header_len(b1);
+    let (len, rest) = match b1 & 0x7F {
+        126 => {
+            let (ext, rest) = rest.split_first_chunk::<2>()?;
+            (u64::from(u16::from_be_bytes(*ext)), rest)
+        }
+        127 => {
+            let (ext, rest) = rest.split_first_chunk::<8>()?;
+            (u64::from_be_bytes(*ext), rest)
+        }
+        n => (u64::from(n), rest),
+    };
+    let mask = if b1 & 0x80 != 0 {
+        Some(*rest.first_chunk::<4>()?)
+    } else {
+        None
+    };
+    let header = FrameHeader {
+        fin: b0 & 0x80 != 0,
+        rsv: (b0 >> 4) & 0x7,
+        opcode: b0 & 0x0F,
+        mask,
+        len,
+    };
+    Some((header, total))
+}
+
+/// Incremental header decoder: holds the bytes of a header split across inputs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeaderDecoder {
+    buf: [u8; MAX_HEADER_LEN],
+    have: u8,
+}
+
+impl HeaderDecoder {
+    /// Take header bytes from `input`. Returns how many bytes were used and the header
+    /// once complete (then the decoder is ready for the next one).
+    pub fn feed(&mut self, input: &[u8]) -> (usize, Option<FrameHeader>) {
+        if self.have == 0 {
+            if let Some((header, n)) = parse_header(input) {
+                return (n, Some(header));
+            }
+        }
+        let mut used = 0;
+        loop {
+            let have = usize::from(self.have);
+            let need = match self.buf.get(1) {
+                Some(&b1) if have >= 2 => header_len(b1),
+                _ => 2,
+            };
+            if have >= need {
+                self.have = 0;
+                let header = self.buf.get(..need).and_then(parse_header).map(|(h, _)| h);
+                return (used, header);
+            }
+            let take = (need - have).min(input.len().saturating_sub(used));
+            if take == 0 {
+                return (used, None);
+            }
+            if let (Some(dst), Some(src)) = (
+                self.buf.get_mut(have..have + take),
+                input.get(used..used + take),
+            ) {
+                dst.copy_from_slice(src);
+            }
+            used += take;
+            self.have = (have + take) as u8;
+        }
+    }
+
+    /// True when part of a header has been read.
+    pub fn in_progress(&self) -> bool {
+        self.have != 0
+    }
+}
+
+/// Encode a frame header for a payload of `len` bytes, masked with `mask` if given
+/// (shortest length form). Returns the bytes and how many of them are used.
+pub fn encode_header(
+    fin: bool,
+    opcode: u8,
+    len: u64,
+    mask: Option<[u8; 4]>,
+) -> ([u8; MAX_HEADER_LEN], usize) {
+    let mut out = [0u8; MAX_HEADER_LEN];
+    let mut n = 2;
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let b0 = if fin { 0x80 } else { 0 } | (opcode & 0x0F);
+    let b1 = match len {
+        0..=125 => len as u8,
+        126..=0xFFFF => {
+            put(&mut out, 2, &(len as u16).to_be_bytes());
+            n += 2;
+            126
+        }
+        _ => {
+            put(&mut out, 2, &len.to_be_bytes());
+            n += 8;
+            127
+        }
+    };
+    put(&mut out, 0, &[b0, b1 | mask_bit]);
+    if let Some(key) = mask {
+        put(&mut out, n, &key);
+        n += 4;
+    }
+    (out, n)
+}
+
+fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
+    if let Some(dst) = out.get_mut(at..at + bytes.len()) {
+        dst.copy_from_slice(bytes);
+    }
+}
+
+/// XOR `data` with the masking key (§5.3), where `data` starts `offset` bytes into the
+/// payload (so the key phase is `offset % 4`). Masking and unmasking are the same.
+pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
+    let phase = (offset % 4) as u32;
+    let key = u32::from_ne_bytes(key);
+    // Rotate so that byte 0 of `data` lines up with key byte `phase` (byte order aware).
+    let rotated = if cfg!(target_endian = "little") {
+        key.rotate_right(8 * phase)
+    } else {
+        key.rotate_left(8 * phase)
+    };
+    let k = rotated.to_ne_bytes();
+    let word = u64::from_ne_bytes([k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]]);
+    let mut chunks = data.chunks_exact_mut(32);
+    for chunk in &mut chunks {
+        for lane in chunk.chunks_exact_mut(8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(lane);
+            lane.copy_from_slice(&(u64::from_ne_bytes(w) ^ word).to_ne_bytes());
+        }
+    }
+    let mut lanes = chunks.into_remainder().chunks_exact_mut(8);
+    for lane in &mut lanes {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(lane);
+        lane.copy_from_slice(&(u64::from_ne_bytes(w) ^ word).to_ne_bytes());
+    }
+    for (b, m) in lanes.into_remainder().iter_mut().zip(k.iter().cycle()) {
+        *b ^= m;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_resumes_at_any_offset() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let plain: [u8; 77] = core::array::from_fn(|i| i as u8);
+        let mut whole = plain;
+        apply_mask(&mut whole, key, 0);
+        for (i, (w, p)) in whole.iter().zip(plain.iter()).enumerate() {
+            assert_eq!(*w, p ^ key[i % 4]);
+        }
+        for cut in 0..plain.len() {
+            let mut split = plain;
+            let (a, b) = split.split_at_mut(cut);
+            apply_mask(a, key, 0);
+            apply_mask(b, key, cut as u64);
+            assert_eq!(split, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn header_decoder_resumes_at_every_byte() {
+        let (bytes, n) = encode_header(true, OP_BINARY, 70_000, Some([1, 2, 3, 4]));
+        let mut dec = HeaderDecoder::default();
+        for (i, b) in bytes.iter().take(n).enumerate() {
+            let (used, h) = dec.feed(core::slice::from_ref(b));
+            assert_eq!(used, 1);
+            assert_eq!(h.is_some(), i == n - 1);
+            if let Some(h) = h {
+                assert_eq!(h.len, 70_000);
+                assert_eq!(h.mask, Some([1, 2, 3, 4]));
+            }
+        }
+    }
+}
