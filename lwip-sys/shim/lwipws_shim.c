@@ -1,0 +1,133 @@
+/*
+ * lwip-ws shim (see lwipws_shim.h). Compiled with the firmware's lwIP configuration.
+ */
+#include "lwipws_shim.h"
+
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#if !NO_SYS
+#include "lwip/tcpip.h"
+#endif
+
+lwipws_pcb *lwipws_new(u8_t ip_type) { return altcp_new_ip_type(NULL, ip_type); }
+void lwipws_arg(lwipws_pcb *pcb, void *arg) { altcp_arg(pcb, arg); }
+void lwipws_recv(lwipws_pcb *pcb, lwipws_recv_fn fn) { altcp_recv(pcb, fn); }
+void lwipws_sent(lwipws_pcb *pcb, lwipws_sent_fn fn) { altcp_sent(pcb, fn); }
+void lwipws_err(lwipws_pcb *pcb, lwipws_err_fn fn) { altcp_err(pcb, fn); }
+void lwipws_poll(lwipws_pcb *pcb, lwipws_poll_fn fn, u8_t interval)
+{
+    altcp_poll(pcb, fn, interval);
+}
+void lwipws_accept(lwipws_pcb *pcb, lwipws_accept_fn fn) { altcp_accept(pcb, fn); }
+
+err_t lwipws_bind(lwipws_pcb *pcb, const ip_addr_t *addr, u16_t port)
+{
+    return altcp_bind(pcb, addr, port);
+}
+
+lwipws_pcb *lwipws_listen(lwipws_pcb *pcb, u8_t backlog)
+{
+    return altcp_listen_with_backlog(pcb, backlog);
+}
+
+err_t lwipws_connect(lwipws_pcb *pcb, const ip_addr_t *addr, u16_t port,
+                     lwipws_connected_fn fn)
+{
+    return altcp_connect(pcb, addr, port, fn);
+}
+
+err_t lwipws_write(lwipws_pcb *pcb, const void *data, u16_t len, u8_t flags)
+{
+    return altcp_write(pcb, data, len, flags);
+}
+
+err_t lwipws_output(lwipws_pcb *pcb) { return altcp_output(pcb); }
+void lwipws_recved(lwipws_pcb *pcb, u16_t len) { altcp_recved(pcb, len); }
+err_t lwipws_close(lwipws_pcb *pcb) { return altcp_close(pcb); }
+void lwipws_abort(lwipws_pcb *pcb) { altcp_abort(pcb); }
+
+err_t lwipws_shutdown(lwipws_pcb *pcb, int shut_rx, int shut_tx)
+{
+    return altcp_shutdown(pcb, shut_rx, shut_tx);
+}
+
+u16_t lwipws_sndbuf(lwipws_pcb *pcb) { return (u16_t)altcp_sndbuf(pcb); }
+u16_t lwipws_sndqueuelen(lwipws_pcb *pcb) { return (u16_t)altcp_sndqueuelen(pcb); }
+u16_t lwipws_mss(lwipws_pcb *pcb) { return (u16_t)altcp_mss(pcb); }
+void lwipws_nagle_disable(lwipws_pcb *pcb) { altcp_nagle_disable(pcb); }
+void lwipws_setprio(lwipws_pcb *pcb, u8_t prio) { altcp_setprio(pcb, prio); }
+
+int lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port)
+{
+#if LWIP_ALTCP
+    return altcp_get_tcp_addrinfo(pcb, 0, addr, port) == ERR_OK ? 0 : -1;
+#else
+    /* lwIP 2.1's altcp.h maps this to tcp_get_tcp_addrinfo, which does not exist
+     * (tcp_tcp_get_tcp_addrinfo does): read the pcb directly. */
+    if (pcb == NULL || addr == NULL || port == NULL) {
+        return -1;
+    }
+    ip_addr_copy(*addr, pcb->remote_ip);
+    *port = pcb->remote_port;
+    return 0;
+#endif
+}
+
+u32_t lwipws_rand(void) { return (u32_t)LWIP_RAND(); }
+u8_t lwipws_write_flag_copy(void) { return TCP_WRITE_FLAG_COPY; }
+u8_t lwipws_write_flag_more(void) { return TCP_WRITE_FLAG_MORE; }
+u32_t lwipws_tcp_snd_buf(void) { return (u32_t)TCP_SND_BUF; }
+u32_t lwipws_tcp_wnd(void) { return (u32_t)TCP_WND; }
+int lwipws_no_sys(void) { return NO_SYS; }
+
+long lwipws_stats_mem_used(void)
+{
+#if LWIP_STATS && MEM_STATS
+    return (long)lwip_stats.mem.used;
+#else
+    return -1;
+#endif
+}
+
+long lwipws_stats_mem_err(void)
+{
+#if LWIP_STATS && MEM_STATS
+    return (long)lwip_stats.mem.err;
+#else
+    return -1;
+#endif
+}
+
+int lwipws_stats_memp_count(void) { return (int)MEMP_MAX; }
+
+long lwipws_stats_memp_used(int i)
+{
+#if LWIP_STATS && MEMP_STATS
+    if (i >= 0 && i < (int)MEMP_MAX && lwip_stats.memp[i] != NULL) {
+        return (long)lwip_stats.memp[i]->used;
+    }
+#else
+    (void)i;
+#endif
+    return -1;
+}
+
+/* Pool names from lwIP's own pool list, independent of LWIP_DEBUG. */
+static const char *const memp_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+const char *lwipws_stats_memp_name(int i)
+{
+    if (i >= 0 && i < (int)MEMP_MAX) {
+        return memp_names[i];
+    }
+    return NULL;
+}
+
+#if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
+void lwipws_core_lock(void) { LOCK_TCPIP_CORE(); }
+void lwipws_core_unlock(void) { UNLOCK_TCPIP_CORE(); }
+err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx) { return tcpip_try_callback(fn, ctx); }
+#endif

@@ -1,0 +1,85 @@
+/*
+ * lwip-ws shim: real functions for what lwIP offers only as macros or configuration,
+ * compiled with the firmware's own lwipopts.h so the values match its build. Rust calls
+ * these instead of re-implementing lwIP macros.
+ *
+ * The connection functions call the altcp_* API: with LWIP_ALTCP == 0 that is tcp_*
+ * and lwipws_pcb is struct tcp_pcb; with LWIP_ALTCP == 1 it is struct altcp_pcb (so
+ * altcp_tls connections work the same way).
+ */
+#ifndef LWIPWS_SHIM_H
+#define LWIPWS_SHIM_H
+
+#include "lwip/opt.h"
+#include "lwip/altcp.h"
+#include "lwip/err.h"
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct altcp_pcb lwipws_pcb; /* = struct tcp_pcb when LWIP_ALTCP == 0 */
+typedef err_t (*lwipws_recv_fn)(void *arg, lwipws_pcb *pcb, struct pbuf *p, err_t err);
+typedef err_t (*lwipws_sent_fn)(void *arg, lwipws_pcb *pcb, u16_t len);
+typedef void  (*lwipws_err_fn)(void *arg, err_t err);
+typedef err_t (*lwipws_poll_fn)(void *arg, lwipws_pcb *pcb);
+typedef err_t (*lwipws_accept_fn)(void *arg, lwipws_pcb *newpcb, err_t err);
+typedef err_t (*lwipws_connected_fn)(void *arg, lwipws_pcb *pcb, err_t err);
+
+/* Connections (lwIP core context only). */
+lwipws_pcb *lwipws_new(u8_t ip_type);
+void  lwipws_arg(lwipws_pcb *pcb, void *arg);
+void  lwipws_recv(lwipws_pcb *pcb, lwipws_recv_fn fn);
+void  lwipws_sent(lwipws_pcb *pcb, lwipws_sent_fn fn);
+void  lwipws_err(lwipws_pcb *pcb, lwipws_err_fn fn);
+void  lwipws_poll(lwipws_pcb *pcb, lwipws_poll_fn fn, u8_t interval);
+void  lwipws_accept(lwipws_pcb *pcb, lwipws_accept_fn fn);
+err_t lwipws_bind(lwipws_pcb *pcb, const ip_addr_t *addr, u16_t port);
+lwipws_pcb *lwipws_listen(lwipws_pcb *pcb, u8_t backlog);
+err_t lwipws_connect(lwipws_pcb *pcb, const ip_addr_t *addr, u16_t port,
+                     lwipws_connected_fn fn);
+err_t lwipws_write(lwipws_pcb *pcb, const void *data, u16_t len, u8_t flags);
+err_t lwipws_output(lwipws_pcb *pcb);
+void  lwipws_recved(lwipws_pcb *pcb, u16_t len);
+err_t lwipws_close(lwipws_pcb *pcb);
+void  lwipws_abort(lwipws_pcb *pcb);
+err_t lwipws_shutdown(lwipws_pcb *pcb, int shut_rx, int shut_tx);
+u16_t lwipws_sndbuf(lwipws_pcb *pcb);
+u16_t lwipws_sndqueuelen(lwipws_pcb *pcb);
+u16_t lwipws_mss(lwipws_pcb *pcb);
+void  lwipws_nagle_disable(lwipws_pcb *pcb);
+void  lwipws_setprio(lwipws_pcb *pcb, u8_t prio);
+int   lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port); /* 0 ok */
+
+/* Configuration values and macros. */
+u32_t lwipws_rand(void);             /* LWIP_RAND() */
+u8_t  lwipws_write_flag_copy(void);  /* TCP_WRITE_FLAG_COPY */
+u8_t  lwipws_write_flag_more(void);  /* TCP_WRITE_FLAG_MORE */
+u32_t lwipws_tcp_snd_buf(void);      /* TCP_SND_BUF */
+u32_t lwipws_tcp_wnd(void);          /* TCP_WND */
+int   lwipws_no_sys(void);           /* NO_SYS */
+
+/* Statistics: -1 (or NULL) when LWIP_STATS / MEM_STATS / MEMP_STATS are off. */
+long  lwipws_stats_mem_used(void);     /* lwIP heap bytes in use */
+long  lwipws_stats_mem_err(void);      /* failed heap allocations */
+int   lwipws_stats_memp_count(void);   /* MEMP_MAX: number of pools */
+long  lwipws_stats_memp_used(int i);   /* elements in use in pool i */
+const char *lwipws_stats_memp_name(int i); /* pool i's name, e.g. "TCP_PCB" */
+
+#if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
+/* Core lock for other tasks (LOCK_TCPIP_CORE / UNLOCK_TCPIP_CORE). */
+void  lwipws_core_lock(void);
+void  lwipws_core_unlock(void);
+/* Runs fn(ctx) in the tcpip thread (tcpip_try_callback: never blocks, ERR_MEM if the
+ * mailbox is full). */
+err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWIPWS_SHIM_H */
