@@ -30,5 +30,8 @@ pub mod http;
 pub mod utf8;
 
 pub use close::is_valid_close_code;
-pub use conn::{Config, Connection, Event, Initiator, Role, SendError, State, Timeout};
+pub use conn::{
+    Config, Connection, Event, HandshakeFailure, Initiator, Received, Role, SendError, State,
+    Timeout,
+};
 pub use http::{accept_key, ClientHandshakeError, ClientRequest, HandshakeError, Request};
