@@ -4,12 +4,10 @@
  * has returned, so neither stack is re-entered from the other's callbacks.
  */
 #include <stdio.h>
-#include <string.h>
 
-#include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
-#include "netif/ethernet.h"
+#include "lwip/prot/ethernet.h"
 
 #include "slirp_glue.h"
 #include "unixport.h"
@@ -29,20 +27,6 @@ static err_t slirp_linkoutput(struct netif *nif, struct pbuf *p)
     return ERR_OK;
 }
 
-static err_t slirp_netif_init(struct netif *nif)
-{
-    static const u8_t mac[ETH_HWADDR_LEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-    nif->name[0] = 's';
-    nif->name[1] = 'l';
-    nif->output = etharp_output;
-    nif->linkoutput = slirp_linkoutput;
-    nif->mtu = 1500;
-    nif->hwaddr_len = ETH_HWADDR_LEN;
-    memcpy(nif->hwaddr, mac, ETH_HWADDR_LEN);
-    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-    return ERR_OK;
-}
-
 int unixport_slirp_add(struct netif *nif, int host_port, int guest_port)
 {
     if (nif == NULL || host_port <= 0 || host_port > 65535 || guest_port <= 0 ||
@@ -50,7 +34,6 @@ int unixport_slirp_add(struct netif *nif, int host_port, int guest_port)
         fprintf(stderr, "unixport_slirp_add: bad arguments\n");
         return -1;
     }
-    unixport_init();
     ip4_addr_t ip, mask, gw;
     IP4_ADDR(&ip, 10, 0, 2, 15);
     IP4_ADDR(&mask, 255, 255, 255, 0);
@@ -59,15 +42,8 @@ int unixport_slirp_add(struct netif *nif, int host_port, int guest_port)
     if (g == NULL) {
         return -1;
     }
-    if (netif_add(nif, &ip, &mask, &gw, g, slirp_netif_init, ethernet_input) == NULL) {
-        fprintf(stderr, "unixport_slirp_add: netif_add failed\n");
-        return -1;
-    }
-    netif_set_default(nif);
-    netif_set_link_up(nif);
-    /* The gratuitous ARP sent here teaches slirp lwIP's MAC address. */
-    netif_set_up(nif);
-    return 0;
+    static const u8_t mac[ETH_HWADDR_LEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    return unixport_eth_add(nif, "sl", mac, slirp_linkoutput, g, &ip, &mask, &gw);
 }
 
 int unixport_slirp_poll(struct netif *nif, int timeout_ms)

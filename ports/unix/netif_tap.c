@@ -14,10 +14,9 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 
-#include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
-#include "netif/ethernet.h"
+#include "lwip/prot/ethernet.h"
 
 #include "unixport.h"
 
@@ -47,23 +46,6 @@ static err_t tap_linkoutput(struct netif *nif, struct pbuf *p)
     return ERR_OK;
 }
 
-static err_t tap_netif_init(struct netif *nif)
-{
-    nif->name[0] = 't';
-    nif->name[1] = 'p';
-    nif->output = etharp_output;
-    nif->linkoutput = tap_linkoutput;
-    nif->mtu = 1500;
-    nif->hwaddr_len = ETH_HWADDR_LEN;
-    /* Locally administered unicast address, random so that several runs can coexist. */
-    nif->hwaddr[0] = 0x02;
-    for (int i = 1; i < ETH_HWADDR_LEN; i++) {
-        nif->hwaddr[i] = (u8_t)LWIP_RAND();
-    }
-    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-    return ERR_OK;
-}
-
 static int tap_open(const char *ifname)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -90,7 +72,6 @@ int unixport_tap_add(struct netif *nif, const char *ifname, const ip4_addr_t *ip
         fprintf(stderr, "unixport_tap_add: bad arguments\n");
         return -1;
     }
-    unixport_init();
     struct tap_state *st = calloc(1, sizeof *st);
     if (st == NULL) {
         return -1;
@@ -101,15 +82,16 @@ int unixport_tap_add(struct netif *nif, const char *ifname, const ip4_addr_t *ip
         return -1;
     }
     strncpy(st->ifname, ifname, IFNAMSIZ - 1);
-    if (netif_add(nif, ip, mask, gw, st, tap_netif_init, ethernet_input) == NULL) {
-        fprintf(stderr, "unixport_tap_add: netif_add failed\n");
+    /* Locally administered unicast address, random so that several runs can coexist. */
+    u8_t mac[ETH_HWADDR_LEN] = { 0x02 };
+    for (int i = 1; i < ETH_HWADDR_LEN; i++) {
+        mac[i] = (u8_t)LWIP_RAND();
+    }
+    if (unixport_eth_add(nif, "tp", mac, tap_linkoutput, st, ip, mask, gw) < 0) {
         close(st->fd);
         free(st);
         return -1;
     }
-    netif_set_default(nif);
-    netif_set_link_up(nif);
-    netif_set_up(nif);
     return 0;
 }
 

@@ -7,6 +7,11 @@
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/etharp.h"
+#include "netif/ethernet.h"
+
+#include <stdio.h>
+#include <string.h>
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "lwip/priv/tcp_priv.h"
@@ -67,3 +72,44 @@ int unixport_netif_input(struct netif *nif, const void *frame, u16_t len)
     }
     return 1;
 }
+
+#if LWIP_IPV4 && LWIP_ETHERNET
+/* Settings for eth_netif_init, which netif_add calls with the netif only. */
+static struct {
+    const char *name;
+    const u8_t *mac;
+    netif_linkoutput_fn linkoutput;
+} eth_pending;
+
+static err_t eth_netif_init(struct netif *nif)
+{
+    nif->name[0] = eth_pending.name[0];
+    nif->name[1] = eth_pending.name[1];
+    nif->output = etharp_output;
+    nif->linkoutput = eth_pending.linkoutput;
+    nif->mtu = 1500;
+    nif->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(nif->hwaddr, eth_pending.mac, ETH_HWADDR_LEN);
+    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    return ERR_OK;
+}
+
+int unixport_eth_add(struct netif *nif, const char *name, const u8_t *mac,
+                     netif_linkoutput_fn linkoutput, void *state, const ip4_addr_t *ip,
+                     const ip4_addr_t *mask, const ip4_addr_t *gw)
+{
+    unixport_init();
+    eth_pending.name = name;
+    eth_pending.mac = mac;
+    eth_pending.linkoutput = linkoutput;
+    if (netif_add(nif, ip, mask, gw, state, eth_netif_init, ethernet_input) == NULL) {
+        fprintf(stderr, "unixport: netif_add %s failed\n", name);
+        return -1;
+    }
+    netif_set_default(nif);
+    netif_set_link_up(nif);
+    /* Sends a gratuitous ARP: peers (and slirp) learn lwIP's MAC address. */
+    netif_set_up(nif);
+    return 0;
+}
+#endif

@@ -8,12 +8,11 @@
 
 #include "lwip/opt.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct netif;
 
 /* Milliseconds from CLOCK_MONOTONIC plus the test offset (lwIP's sys_now()). */
 u32_t sys_now(void);
@@ -40,6 +39,13 @@ void unixport_run_for(u32_t ms);
 int unixport_netif_input(struct netif *nif, const void *frame, u16_t len);
 
 #if LWIP_IPV4
+/* For Ethernet netif drivers: adds nif (name: two letters, mac: 6 bytes) with MTU 1500,
+ * ARP, the given linkoutput and state, makes it the default netif and sets it up.
+ * Returns 0, or -1 (message on stderr). */
+int unixport_eth_add(struct netif *nif, const char *name, const u8_t *mac,
+                     netif_linkoutput_fn linkoutput, void *state, const ip4_addr_t *ip,
+                     const ip4_addr_t *mask, const ip4_addr_t *gw);
+
 /* Adds a netif on the existing Linux TAP device ifname (opened IFF_TAP|IFF_NO_PI,
  * nonblocking), with the given lwIP address, netmask and gateway; makes it the default
  * netif and sets it up. Returns 0, or a negative value (message on stderr). */
