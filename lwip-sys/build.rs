@@ -120,20 +120,34 @@ fn main() {
         .generate_comments(true)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
-        .unwrap_or_else(|e| panic!("bindgen failed on lwIP headers ({}): {e}", lwip_dir.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "bindgen failed on lwIP headers ({}): {e}",
+                lwip_dir.display()
+            )
+        });
     bindings
         .write_to_file(out_dir.join("bindings.rs"))
         .expect("write bindings.rs");
 
-    println!("cargo:rerun-if-changed={}", manifest.join("wrapper.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest.join("wrapper.h").display()
+    );
     println!("cargo:rerun-if-changed={}", shim_dir.display());
     println!("cargo:rerun-if-changed={}", lwip_include.display());
     for dir in &config_dirs {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
     if compile {
-        println!("cargo:rerun-if-changed={}", unix_port.join("port.c").display());
-        println!("cargo:rerun-if-changed={}", unix_port.join("include").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            unix_port.join("port.c").display()
+        );
+        println!(
+            "cargo:rerun-if-changed={}",
+            unix_port.join("include").display()
+        );
     }
     // For dependents' build scripts: DEP_LWIP_INCLUDE and DEP_LWIP_ROOT.
     let include: Vec<PathBuf> = std::iter::once(shim_dir.clone())
@@ -175,9 +189,15 @@ fn lwip_sources(lwip_dir: &Path) -> Vec<PathBuf> {
     let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
     let mut files = Vec::new();
     for line in joined.lines() {
-        let Some((name, value)) = line.split_once('=') else { continue };
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
         if matches!(name.trim(), "COREFILES" | "CORE4FILES") {
-            files.extend(value.split_whitespace().map(|f| f.replace("$(LWIPDIR)", "")));
+            files.extend(
+                value
+                    .split_whitespace()
+                    .map(|f| f.replace("$(LWIPDIR)", "")),
+            );
         }
     }
     if files.is_empty() {
@@ -194,7 +214,10 @@ fn lwip_sources(lwip_dir: &Path) -> Vec<PathBuf> {
 fn layout_args(build: &cc::Build) -> Vec<String> {
     let compiler = build.get_compiler();
     let mut out = Vec::new();
-    let mut args = compiler.args().iter().map(|a| a.to_string_lossy().into_owned());
+    let mut args = compiler
+        .args()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = args.next() {
         let takes_value = matches!(arg.as_str(), "-I" | "-D" | "-U" | "-isystem" | "-include");
         let keep = takes_value
@@ -203,8 +226,12 @@ fn layout_args(build: &cc::Build) -> Vec<String> {
                 .any(|p| arg.starts_with(p))
             || matches!(
                 arg.as_str(),
-                "-fshort-enums" | "-fno-short-enums" | "-fshort-wchar" | "-funsigned-char"
-                    | "-fsigned-char" | "-fpack-struct"
+                "-fshort-enums"
+                    | "-fno-short-enums"
+                    | "-fshort-wchar"
+                    | "-funsigned-char"
+                    | "-fsigned-char"
+                    | "-fpack-struct"
             );
         if keep {
             out.push(arg);

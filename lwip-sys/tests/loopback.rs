@@ -18,7 +18,9 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn loopback_addr() -> ip_addr_t {
-    ip_addr_t { addr: u32::from_ne_bytes([127, 0, 0, 1]) }
+    ip_addr_t {
+        addr: u32::from_ne_bytes([127, 0, 0, 1]),
+    }
 }
 
 /// Heap bytes and per-pool elements in use.
@@ -32,11 +34,16 @@ fn usage() -> Usage {
     unsafe {
         let pools = (0..lwipws_stats_memp_count())
             .map(|i| {
-                let name = CStr::from_ptr(lwipws_stats_memp_name(i)).to_string_lossy().into_owned();
+                let name = CStr::from_ptr(lwipws_stats_memp_name(i))
+                    .to_string_lossy()
+                    .into_owned();
                 (name, lwipws_stats_memp_used(i) as i64)
             })
             .collect();
-        Usage { mem: lwipws_stats_mem_used() as i64, pools }
+        Usage {
+            mem: lwipws_stats_mem_used() as i64,
+            pools,
+        }
     }
 }
 
@@ -53,7 +60,11 @@ fn init_and_configuration() {
         assert!(lwipws_stats_mem_used() >= 0);
         assert_eq!(lwipws_stats_mem_err(), 0);
         let names: Vec<String> = (0..lwipws_stats_memp_count())
-            .map(|i| CStr::from_ptr(lwipws_stats_memp_name(i)).to_string_lossy().into_owned())
+            .map(|i| {
+                CStr::from_ptr(lwipws_stats_memp_name(i))
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert!(names.iter().any(|n| n == "TCP_PCB"), "{names:?}");
         assert!(lwipws_stats_memp_name(lwipws_stats_memp_count()).is_null());
@@ -80,7 +91,9 @@ struct Peer {
 unsafe fn flush(peer: &mut Peer) {
     while peer.sent < peer.to_send.len() {
         let room = usize::from(lwipws_sndbuf(peer.pcb));
-        let n = (peer.to_send.len() - peer.sent).min(room).min(u16::MAX as usize);
+        let n = (peer.to_send.len() - peer.sent)
+            .min(room)
+            .min(u16::MAX as usize);
         if n == 0 {
             break;
         }
@@ -107,7 +120,12 @@ unsafe fn close(peer: &mut Peer) {
     assert_eq!(lwipws_close(peer.pcb), ERR_OK as err_t);
 }
 
-unsafe extern "C" fn on_recv(arg: *mut c_void, pcb: *mut lwipws_pcb, p: *mut pbuf, err: err_t) -> err_t {
+unsafe extern "C" fn on_recv(
+    arg: *mut c_void,
+    pcb: *mut lwipws_pcb,
+    p: *mut pbuf,
+    err: err_t,
+) -> err_t {
     let peer = &mut *arg.cast::<Peer>();
     assert_eq!(err, ERR_OK as err_t);
     if p.is_null() {
@@ -173,10 +191,18 @@ fn tcp_echo_over_loopback_returns_memory() {
     unsafe { unixport_run_for(130_000) };
     let baseline = usage();
     const PORT: u16 = 7001;
-    let payload: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let payload: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
 
-    let mut server = Box::new(Peer { echo: true, ..Peer::default() });
-    let mut client = Box::new(Peer { to_send: payload.clone(), ..Peer::default() });
+    let mut server = Box::new(Peer {
+        echo: true,
+        ..Peer::default()
+    });
+    let mut client = Box::new(Peer {
+        to_send: payload.clone(),
+        ..Peer::default()
+    });
     unsafe {
         let listener = lwipws_new(IPADDR_TYPE_V4 as u8);
         assert!(!listener.is_null());
@@ -190,13 +216,20 @@ fn tcp_echo_over_loopback_returns_memory() {
         assert!(!pcb.is_null());
         attach(&mut client, pcb);
         let addr = loopback_addr();
-        assert_eq!(lwipws_connect(pcb, &addr, PORT, Some(on_connected)), ERR_OK as err_t);
+        assert_eq!(
+            lwipws_connect(pcb, &addr, PORT, Some(on_connected)),
+            ERR_OK as err_t
+        );
 
         let mut rounds = 0;
         while client.received.len() < payload.len() {
             unixport_poll();
             rounds += 1;
-            assert!(rounds < 100_000, "stalled at {} bytes", client.received.len());
+            assert!(
+                rounds < 100_000,
+                "stalled at {} bytes",
+                client.received.len()
+            );
         }
         assert_eq!(client.received, payload);
         assert_eq!(server.received, payload);

@@ -86,6 +86,8 @@
 /* UDP stays on (cheap; useful for future tests). */
 #define LWIP_UDP                        1
 #define LWIP_TCP                        1
+/* No raw IP pcbs (ping replies come from the ICMP module, not from raw pcbs). */
+#define LWIP_RAW                        0
 
 /* lwIP's own loopback interface serves 127.0.0.1, so the in-process tests run both
  * ends of a connection in one stack. Frames are queued and delivered by
