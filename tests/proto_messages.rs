@@ -1,0 +1,274 @@
+//! Message assembly (RFC 6455 §5.4, §5.6), UTF-8 (§8.1) and the two delivery modes.
+
+mod proto_support;
+
+use lwip_ws::proto::frame::{OP_BINARY, OP_CONTINUATION, OP_PING, OP_TEXT};
+use lwip_ws::proto::{Config, Event, State};
+use proto_support::*;
+
+fn msg(text: bool, data: &[u8]) -> Ev {
+    Ev::Message {
+        text,
+        data: data.to_vec(),
+    }
+}
+
+fn streaming() -> Config {
+    Config {
+        streaming: true,
+        ..Config::default()
+    }
+}
+
+/// RFC 6455 §5.4: control frames may be injected between fragments.
+#[test]
+fn rfc6455_5_4_control_frames_between_fragments() {
+    let bytes = [
+        c2s(false, OP_TEXT, b"Hel"),
+        c2s(true, OP_PING, b"p"),
+        c2s(false, OP_CONTINUATION, b""),
+        c2s(true, OP_CONTINUATION, b"lo"),
+    ]
+    .concat();
+    let mut server = open_server(Config::default());
+    assert_eq!(
+        feed(&mut server, &bytes),
+        vec![Ev::Ping(b"p".to_vec()), msg(true, b"Hello")]
+    );
+    assert_eq!(
+        frames(&drain(&mut server)),
+        vec![(true, 0xA, b"p".to_vec())]
+    );
+}
+
+/// RFC 6455 §5.4: a continuation frame without a message to continue fails with 1002.
+#[test]
+fn rfc6455_5_4_continuation_without_start_fails_1002() {
+    let mut server = open_server(Config::default());
+    assert_eq!(
+        feed(&mut server, &c2s(true, OP_CONTINUATION, b"x")),
+        vec![failed(1002)]
+    );
+}
+
+/// RFC 6455 §5.4: a new data frame inside a fragmented message fails with 1002.
+#[test]
+fn rfc6455_5_4_new_message_inside_fragmented_fails_1002() {
+    let bytes = [c2s(false, OP_TEXT, b"a"), c2s(true, OP_BINARY, b"b")].concat();
+    let mut server = open_server(Config::default());
+    assert_eq!(feed(&mut server, &bytes), vec![failed(1002)]);
+}
+
+/// RFC 6455 §8.1: invalid UTF-8 fails with 1007 as soon as it is seen, before the end of
+/// the message.
+#[test]
+fn rfc6455_8_1_invalid_utf8_fails_fast_1007() {
+    for bad in [
+        &[0xC0, 0x80][..],
+        &[0xF5],
+        &[0xE0, 0x80],
+        &[0xED, 0xA0],
+        &[0xF4, 0x90],
+    ] {
+        let mut server = open_server(Config::default());
+        let first = [b"ok ", bad].concat();
+        assert_eq!(
+            feed(&mut server, &c2s(false, OP_TEXT, &first)),
+            vec![failed(1007)],
+            "{bad:x?}"
+        );
+        let sent = frames(&drain(&mut server));
+        assert_eq!(sent[0].2[..2], 1007u16.to_be_bytes());
+    }
+}
+
+/// RFC 6455 §8.1: a code point may be split across fragments; a truncated one is only an
+/// error at the end of the message.
+#[test]
+fn rfc6455_8_1_utf8_across_fragments() {
+    let euro = "€".as_bytes();
+    let bytes = [
+        c2s(false, OP_TEXT, &euro[..1]),
+        c2s(false, OP_CONTINUATION, &euro[1..2]),
+        c2s(true, OP_CONTINUATION, &euro[2..]),
+    ]
+    .concat();
+    let mut server = open_server(Config::default());
+    assert_eq!(feed(&mut server, &bytes), vec![msg(true, euro)]);
+    let mut server = open_server(Config::default());
+    assert_eq!(feed(&mut server, &c2s(false, OP_TEXT, &euro[..2])), vec![]);
+    assert_eq!(
+        feed(&mut server, &c2s(true, OP_CONTINUATION, b"")),
+        vec![failed(1007)]
+    );
+}
+
+/// RFC 6455 §8.1: binary messages are not checked.
+#[test]
+fn rfc6455_8_1_binary_is_not_utf8_checked() {
+    let mut server = open_server(Config::default());
+    assert_eq!(
+        feed(&mut server, &c2s(true, OP_BINARY, &[0xFF, 0xC0])),
+        vec![msg(false, &[0xFF, 0xC0])]
+    );
+}
+
+/// RFC 6455 §10.4: a fragmented message over `max_message` fails with 1009 at the header
+/// of the frame that would exceed it.
+#[test]
+fn rfc6455_10_4_fragmented_message_over_limit_fails_1009() {
+    let cfg = Config {
+        max_message: 10,
+        ..Config::default()
+    };
+    let mut server = open_server(cfg);
+    assert_eq!(feed(&mut server, &c2s(false, OP_BINARY, &[1; 6])), vec![]);
+    assert_eq!(
+        feed(&mut server, &c2s(false, OP_CONTINUATION, &[2; 4])),
+        vec![]
+    );
+    let next = c2s(true, OP_CONTINUATION, &[3; 1]);
+    assert_eq!(
+        feed(&mut server, &next[..6]),
+        vec![failed(1009)],
+        "refused from the header alone"
+    );
+}
+
+/// RFC 6455 §10.4 (and the no-abort rule): an allocation that cannot succeed fails the
+/// connection with 1011 on 64-bit targets, and with 1009 where the length does not fit
+/// the address space at all (32-bit).
+#[test]
+fn rfc6455_10_4_impossible_allocation_closes_instead_of_aborting() {
+    let cfg = Config {
+        max_message: u64::MAX,
+        ..Config::default()
+    };
+    let mut server = open_server(cfg);
+    let mut bytes = vec![0x82, 0xFF];
+    bytes.extend_from_slice(&(1u64 << 46).to_be_bytes());
+    bytes.extend_from_slice(&MASK);
+    bytes.push(0);
+    let expected = if usize::BITS >= 64 { 1011 } else { 1009 };
+    assert_eq!(feed(&mut server, &bytes), vec![failed(expected)]);
+}
+
+/// RFC 6455 §5.4 with whole-message delivery: the buffer grows from `start_size` in
+/// `expand_size` steps, ends each message with a 0 byte, and is reused without growing.
+#[test]
+fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
+    let cfg = Config {
+        start_size: 100,
+        expand_size: 50,
+        ..Config::default()
+    };
+    let mut server = open_server(cfg);
+    let queue = server.heap_bytes();
+    let bytes = [
+        c2s(false, OP_TEXT, &[b'a'; 120]),
+        c2s(true, OP_CONTINUATION, &[b'b'; 60]),
+    ]
+    .concat();
+    let mut input = bytes.clone();
+    let mut off = 0;
+    let mut seen = false;
+    while off < input.len() {
+        let r = server.receive(&mut input[off..], 0, MASK);
+        off += r.consumed;
+        if let Some(Event::Message { text, data }) = r.event {
+            assert!(text);
+            assert_eq!(data.len(), 180);
+            // SAFETY: the engine documents one spare 0 byte after data in its own buffer;
+            // the buffer is alive while `data` is borrowed.
+            let after = unsafe { *data.as_ptr().add(data.len()) };
+            assert_eq!(after, 0);
+            seen = true;
+        }
+    }
+    assert!(seen);
+    assert_eq!(
+        server.heap_bytes() - queue,
+        200,
+        "100 + 2 × 50 covers 180 + 1"
+    );
+    for _ in 0..3 {
+        assert_eq!(feed(&mut server, &bytes).len(), 1);
+        assert_eq!(
+            server.heap_bytes() - queue,
+            200,
+            "steady state does not grow"
+        );
+    }
+}
+
+/// RFC 6455 §5.4 streaming mode: pieces arrive in order with offsets, no buffering, and
+/// the last one is marked.
+#[test]
+fn rfc6455_5_4_streaming_delivers_chunks() {
+    let bytes = [
+        c2s(false, OP_TEXT, b"Hel"),
+        c2s(true, OP_CONTINUATION, b"lo"),
+    ]
+    .concat();
+    let mut server = open_server(streaming());
+    let heap = server.heap_bytes();
+    let log = feed_chunked(&mut server, &bytes, &[7, 2]);
+    assert_eq!(
+        log,
+        vec![
+            Ev::Chunk {
+                text: true,
+                data: b"H".to_vec(),
+                offset: 0,
+                frame_len: 3,
+                last: false
+            },
+            Ev::Chunk {
+                text: true,
+                data: b"el".to_vec(),
+                offset: 1,
+                frame_len: 3,
+                last: false
+            },
+            Ev::Chunk {
+                text: true,
+                data: b"lo".to_vec(),
+                offset: 3,
+                frame_len: 2,
+                last: true
+            },
+        ]
+    );
+    assert_eq!(server.heap_bytes(), heap, "streaming never buffers");
+    assert_eq!(normalize(&log), vec![msg(true, b"Hello")]);
+}
+
+/// RFC 6455 §5.6: empty messages are messages too, in both modes.
+#[test]
+fn rfc6455_5_6_empty_messages() {
+    let bytes = [
+        c2s(true, OP_TEXT, b""),
+        c2s(false, OP_BINARY, b""),
+        c2s(true, OP_CONTINUATION, b""),
+    ]
+    .concat();
+    let mut server = open_server(Config::default());
+    assert_eq!(
+        feed(&mut server, &bytes),
+        vec![msg(true, b""), msg(false, b"")]
+    );
+    let mut server = open_server(streaming());
+    assert_eq!(
+        normalize(&feed(&mut server, &bytes)),
+        vec![msg(true, b""), msg(false, b"")]
+    );
+}
+
+/// RFC 6455 §8.1 in streaming mode: invalid UTF-8 fails before the bad piece is handed out.
+#[test]
+fn rfc6455_8_1_streaming_invalid_utf8_fails_1007() {
+    let mut server = open_server(streaming());
+    let log = feed(&mut server, &c2s(true, OP_TEXT, &[b'a', 0xFF]));
+    assert_eq!(log, vec![failed(1007)]);
+    assert_eq!(server.state(), State::Closed);
+}
