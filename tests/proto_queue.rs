@@ -1,0 +1,113 @@
+//! The bounded send queue: whole frames or nothing, pongs bounded (RFC 6455 §5.5.3).
+
+mod proto_support;
+
+use lwip_ws::proto::frame::OP_PING;
+use lwip_ws::proto::{Config, SendError};
+use proto_support::*;
+
+fn small_queue() -> Config {
+    Config {
+        max_queue_bytes: 100,
+        ..Config::default()
+    }
+}
+
+/// Frames are queued whole or refused with nothing queued.
+#[test]
+fn queue_refuses_whole_frames_atomically() {
+    let mut server = open_server(small_queue());
+    assert_eq!(server.send(false, &[0; 99], MASK), Err(SendError::TooLarge));
+    server.send(false, &[1; 60], MASK).unwrap();
+    assert_eq!(server.queued(), 62);
+    assert_eq!(
+        server.send(false, &[2; 60], MASK),
+        Err(SendError::WouldBlock)
+    );
+    assert_eq!(
+        server.queued(),
+        62,
+        "nothing of the refused frame was queued"
+    );
+    server.advance(10);
+    assert_eq!(server.pending().len(), 52);
+    assert_eq!(
+        server.send(false, &[2; 60], MASK),
+        Err(SendError::WouldBlock)
+    );
+    server.advance(52);
+    server.send(false, &[2; 60], MASK).unwrap();
+    assert_eq!(frames(&drain(&mut server)), vec![(true, 2, vec![2; 60])]);
+}
+
+/// RFC 6455 §5.5.3: with pongs piling up only the latest ping is answered, and the queue
+/// stays within `max_queue_bytes` + 131.
+#[test]
+fn rfc6455_5_5_3_pongs_pile_up_bounded() {
+    let mut server = open_server(small_queue());
+    server.send(false, &[1; 98], MASK).unwrap();
+    for i in 0..50u8 {
+        assert_eq!(
+            feed(&mut server, &c2s(true, OP_PING, &[i; 125])),
+            vec![Ev::Ping(vec![i; 125])]
+        );
+        assert!(server.queued() <= 100 + 131);
+    }
+    let sent = frames(&drain(&mut server));
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1],
+        (true, 0xA, vec![49; 125]),
+        "only the latest ping is answered"
+    );
+}
+
+/// A pong the transport already started sending is never rewritten.
+#[test]
+fn rfc6455_5_5_3_started_pong_is_not_replaced() {
+    let mut server = open_server(Config::default());
+    feed(&mut server, &c2s(true, OP_PING, b"one"));
+    server.advance(1);
+    feed(&mut server, &c2s(true, OP_PING, b"two"));
+    let rest = drain(&mut server);
+    let mut all = vec![0x8A];
+    all.extend_from_slice(&rest);
+    assert_eq!(
+        frames(&all),
+        vec![(true, 0xA, b"one".to_vec()), (true, 0xA, b"two".to_vec())]
+    );
+}
+
+/// Fragment kinds are enforced on sending, and whole sends wait for the end.
+#[test]
+fn rfc6455_5_4_send_fragment_state() {
+    let mut server = open_server(Config::default());
+    server.send_fragment(true, b"a", false, MASK).unwrap();
+    assert_eq!(server.send(true, b"x", MASK), Err(SendError::FragmentState));
+    assert_eq!(
+        server.send_fragment(false, b"b", true, MASK),
+        Err(SendError::FragmentState)
+    );
+    server.ping(b"p", MASK).unwrap();
+    server.send_fragment(true, b"b", true, MASK).unwrap();
+    server.send(false, b"c", MASK).unwrap();
+    let sent = frames(&drain(&mut server));
+    let opcodes: Vec<_> = sent.iter().map(|(fin, op, _)| (*fin, *op)).collect();
+    assert_eq!(opcodes, [(false, 1), (true, 9), (true, 0), (true, 2)]);
+    assert_eq!(server.ping(&[0; 126], MASK), Err(SendError::TooLarge));
+}
+
+/// Steady state: sending and draining reuses the queue's memory.
+#[test]
+fn queue_steady_state_does_not_grow() {
+    let mut client = open_client(Config::default());
+    client.send(false, &[7; 1000], MASK).unwrap();
+    drain(&mut client);
+    let heap = client.heap_bytes();
+    for i in 0..100 {
+        client.send(i % 2 == 0, &[b'a'; 1000], MASK).unwrap();
+        client.advance(500);
+        client.advance(600);
+        assert_eq!(client.heap_bytes(), heap);
+    }
+}
