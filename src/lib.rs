@@ -12,11 +12,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+/// cbindgen:ignore
 pub mod proto;
 
+/// cbindgen:ignore
 #[cfg(all(feature = "firmware", not(feature = "std")))]
 mod rt;
 
+/// cbindgen:ignore
 #[cfg(feature = "lwip")]
 pub mod lwip;
 

@@ -1,1 +1,667 @@
-//! The C API (placeholder until written).
+//! The exported C API. Thin: pointer and argument checks, return-code mapping, and the
+//! translation between C callbacks and the lwIP layer's hooks. No protocol logic here.
+//!
+//! Every function checks its pointers (NULL gives [`LWIP_WS_ERR_ARG`] or does nothing for
+//! functions without a return code) and nothing unwinds into C (the library is built with
+//! `panic = "abort"`).
+
+#![allow(non_snake_case, non_camel_case_types)]
+
+pub mod errors;
+mod listener;
+
+pub use errors::*;
+pub use listener::*;
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+
+use crate::lwip::conn::{self, Conn, Ending, Hooks, OpError};
+use crate::proto::{self, Config};
+use lwip_sys as sys;
+
+/// Marks an exported function's boundary: every named pointer must be non-NULL, or the
+/// function returns `$fallback` at once. The body then runs; it may not unwind (the
+/// library is built with `panic = "abort"`).
+macro_rules! boundary {
+    ($fallback:expr; $($p:ident),* => $body:block) => {{
+        $( if $p.is_null() { return $fallback; } )*
+        $body
+    }};
+}
+pub(crate) use boundary;
+
+/// Called with each complete message. `data` is followed by a 0 byte (so text can be used
+/// as a C string), is read-only, and is valid only until the callback returns. `len` is
+/// the payload length; `isTxt` is 1 for text (valid UTF-8), 0 for binary.
+pub type WSSCB_Frame =
+    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, isTxt: c_int)>;
+
+/// Called exactly once when a connection ends; it is the connection's last callback, and
+/// after it the `WSS` storage may be reused or freed. `status` > 0: the close code of the
+/// close handshake (the peer's code, 1005 if it sent none; or the code we sent when the
+/// peer broke the protocol: 1002, 1007, 1009, 1011). `status` < 0: the connection was
+/// dropped, one of the `LWIP_WS_DROP_*` values.
+pub type WSSCB_Close =
+    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, status: c_int)>;
+
+/// Called with a ping's payload (0..125 bytes, not NUL-terminated). The pong with the same
+/// payload is already queued.
+pub type WSSCB_Ping =
+    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int)>;
+
+/// Called when a client connection's handshake finished; `protocol` is the subprotocol
+/// the server selected, or NULL.
+pub type WSSCB_Open =
+    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, protocol: *const c_char)>;
+
+/// Called after a `WSS_write` returned `LWIP_WS_ERR_WOULD_BLOCK`, once the send queue has
+/// drained to half its limit: writing may resume.
+pub type WSSCB_Writable =
+    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS)>;
+
+/// The callbacks of a connection. Embed it as the FIRST member of your own struct to carry
+/// context, and cast the `WSSCB*` each callback receives back to your struct:
+///
+/// ```c
+/// typedef struct { WSSCB cb; int clients; } App;
+/// static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt) {
+///     App *app = (App *)o;   /* o is &app->cb */
+/// }
+/// ```
+///
+/// Fill it with `WSSCB_constructor`, then set the optional members directly. One `WSSCB`
+/// may serve many connections; it must outlive them.
+#[repr(C)]
+pub struct WSSCB {
+    /// Required: each complete message.
+    pub frameFp: WSSCB_Frame,
+    /// Required: the end of the connection (exactly once, last).
+    pub closeFp: WSSCB_Close,
+    /// Optional: a ping arrived (the pong goes out automatically).
+    pub pingFp: WSSCB_Ping,
+    /// Optional: a pong arrived (for pings sent with `WSS_ping`).
+    pub pongFp: WSSCB_Ping,
+    /// Optional: a client connection is open.
+    pub openFp: WSSCB_Open,
+    /// Optional: the send queue has room again after a would-block.
+    pub writableFp: WSSCB_Writable,
+}
+
+/// Fill `o` with the three callbacks of the mirrored API (`pingFp` may be NULL); the other
+/// members are set to NULL.
+///
+/// Context: any. Returns `LWIP_WS_OK`, or `LWIP_WS_ERR_ARG` when `o` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn WSSCB_constructor(
+    o: *mut WSSCB,
+    frame: WSSCB_Frame,
+    close: WSSCB_Close,
+    ping: WSSCB_Ping,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; o => {
+        // SAFETY: `o` is non-NULL and points at writable WSSCB storage (caller contract).
+        unsafe {
+            o.write(WSSCB {
+                frameFp: frame,
+                closeFp: close,
+                pingFp: ping,
+                pongFp: None,
+                openFp: None,
+                writableFp: None,
+            })
+        };
+        LWIP_WS_OK
+    })
+}
+
+/// Bytes of storage a `WSS` needs. The same on every target; the library checks at
+/// compile time that its state fits.
+pub const LWIP_WS_WSS_SIZE: usize = 512;
+
+/// `LWIP_WS_WSS_SIZE` in 8-byte words (the storage is `uint64_t`-aligned).
+pub const LWIP_WS_WSS_WORDS: usize = LWIP_WS_WSS_SIZE / 8;
+
+/// One WebSocket connection, in storage you provide (a static array of `WSS` works).
+/// Opaque: use only the `WSS_*` functions. It must stay at the same address from
+/// `WSS_constructor` to `WSS_destructor` (lwIP's callbacks point at it).
+///
+/// Life cycle: `WSS_constructor` → (optional setters) → one of `websocket_accept`,
+/// `WSS_upgrade`, `WSS_connect`, `WSS_openClient` → callbacks, `WSS_write`, `WSS_close` →
+/// `closeFp` → (reuse: start again with one of the four) → `WSS_destructor`.
+#[repr(C)]
+pub struct WSS {
+    /// Private: the library's state.
+    pub _opaque: [u64; LWIP_WS_WSS_WORDS],
+}
+
+const WSS_MAGIC: u32 = 0x5753_5331;
+
+/// What lives inside a `WSS`. `conn` first, so a `*mut Conn` is a `*mut WSS`.
+#[repr(C)]
+struct WssInner {
+    conn: Conn,
+    magic: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<WssInner>() <= LWIP_WS_WSS_SIZE);
+const _: () = assert!(core::mem::align_of::<WssInner>() <= core::mem::align_of::<WSS>());
+
+static WSS_HOOKS: Hooks = Hooks {
+    open: hook_open,
+    message: hook_message,
+    ping: hook_ping,
+    pong: hook_pong,
+    writable: hook_writable,
+    request: None,
+    closed: hook_closed,
+};
+
+/// The callbacks and the `WSS*` for a connection living in a `WSS`.
+unsafe fn parts(c: *mut Conn) -> (*mut WSSCB, *mut WSS) {
+    // SAFETY: WSS hooks only fire for Conns inside WSS storage, whose user is the WSSCB.
+    unsafe { ((*c).user.cast(), c.cast()) }
+}
+
+fn c_len(len: usize) -> c_int {
+    c_int::try_from(len).unwrap_or(c_int::MAX)
+}
+
+unsafe fn hook_open(c: *mut Conn, protocol: *const c_char) {
+    // SAFETY: see `parts`; the WSSCB outlives its connections (documented).
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).openFp {
+            f(cb, wss, protocol);
+        }
+    }
+}
+
+unsafe fn hook_message(c: *mut Conn, data: *mut u8, len: usize, text: bool) {
+    // SAFETY: as in hook_open.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).frameFp {
+            f(cb, wss, data.cast(), c_len(len), c_int::from(text));
+        }
+    }
+}
+
+unsafe fn hook_ping(c: *mut Conn, data: *mut u8, len: usize) {
+    // SAFETY: as in hook_open.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).pingFp {
+            f(cb, wss, data.cast(), c_len(len));
+        }
+    }
+}
+
+unsafe fn hook_pong(c: *mut Conn, data: *mut u8, len: usize) {
+    // SAFETY: as in hook_open.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).pongFp {
+            f(cb, wss, data.cast(), c_len(len));
+        }
+    }
+}
+
+unsafe fn hook_writable(c: *mut Conn) {
+    // SAFETY: as in hook_open.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).writableFp {
+            f(cb, wss);
+        }
+    }
+}
+
+/// The status `closeFp` receives for an ending.
+fn close_status(ending: Ending) -> c_int {
+    match ending {
+        Ending::Code(code) => c_int::from(code),
+        Ending::Reset => LWIP_WS_DROP_RESET,
+        Ending::Aborted => LWIP_WS_DROP_ABORTED,
+        Ending::PeerClosed => LWIP_WS_DROP_PEER_CLOSED,
+        Ending::HandshakeTimeout => LWIP_WS_DROP_HANDSHAKE_TIMEOUT,
+        Ending::CloseTimeout => LWIP_WS_DROP_CLOSE_TIMEOUT,
+        Ending::HandshakeFailed => LWIP_WS_DROP_HANDSHAKE_FAILED,
+        Ending::ConnectFailed => LWIP_WS_DROP_CONNECT_FAILED,
+        Ending::NoMem => LWIP_WS_DROP_NO_MEM,
+        Ending::Local => LWIP_WS_DROP_LOCAL,
+    }
+}
+
+unsafe fn hook_closed(c: *mut Conn, ending: Ending) {
+    // SAFETY: as in hook_open; this is the last thing done with the storage.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).closeFp {
+            f(cb, wss, close_status(ending));
+        }
+    }
+}
+
+pub(crate) fn op_error(e: OpError) -> c_int {
+    match e {
+        OpError::State => LWIP_WS_ERR_STATE,
+        OpError::Arg => LWIP_WS_ERR_ARG,
+        OpError::WouldBlock => LWIP_WS_ERR_WOULD_BLOCK,
+        OpError::TooBig => LWIP_WS_ERR_TOO_BIG,
+        OpError::NoMem => LWIP_WS_ERR_NO_MEM,
+        OpError::Lwip => LWIP_WS_ERR_LWIP,
+    }
+}
+
+pub(crate) fn result(r: Result<(), OpError>) -> c_int {
+    r.map_or_else(op_error, |()| LWIP_WS_OK)
+}
+
+/// The connection inside a constructed `WSS`.
+pub(crate) unsafe fn wss_conn(o: *mut WSS) -> Result<*mut Conn, c_int> {
+    if o.is_null() {
+        return Err(LWIP_WS_ERR_ARG);
+    }
+    let inner: *mut WssInner = o.cast();
+    // SAFETY: `o` is non-NULL WSS storage (size and alignment checked above); the magic is
+    // a plain u32 inside it.
+    if unsafe { (*inner).magic } != WSS_MAGIC {
+        return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
+    }
+    // SAFETY: `conn` is the first field of the constructed inner state.
+    Ok(unsafe { core::ptr::addr_of_mut!((*inner).conn) })
+}
+
+/// Runs `f` on the connection of a constructed `WSS`, mapping its result to a code.
+unsafe fn with_conn(o: *mut WSS, f: impl FnOnce(*mut Conn) -> Result<(), OpError>) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => result(f(c)),
+        Err(code) => code,
+    }
+}
+
+/// Prepare `o` for one connection at a time. `cb` must outlive it. `startSize` is the
+/// initial size of the receive buffer for messages that must be reassembled (fragmented,
+/// or split across pbufs), `expandSize` its growth step; it never grows beyond the maximum
+/// message size (`WSS_setMaxMessage`, default 65536). Messages that arrive whole in one
+/// pbuf are delivered without copying.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
+/// or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).
+#[no_mangle]
+pub unsafe extern "C" fn WSS_constructor(
+    o: *mut WSS,
+    cb: *mut WSSCB,
+    startSize: c_int,
+    expandSize: c_int,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; o, cb => {
+        let (Ok(start), Ok(expand)) = (usize::try_from(startSize), usize::try_from(expandSize)) else {
+            return LWIP_WS_ERR_ARG;
+        };
+        // SAFETY: wss_conn checks the magic; a live connection must not be overwritten.
+        if let Ok(c) = unsafe { wss_conn(o) } {
+            if unsafe { (*c).is_active() } {
+                return LWIP_WS_ERR_STATE;
+            }
+            // SAFETY: constructed and idle: drop its old state before overwriting.
+            unsafe { core::ptr::drop_in_place(c) };
+        }
+        let cfg = Config { start_size: start, expand_size: expand, ..Config::default() };
+        let inner: *mut WssInner = o.cast();
+        // SAFETY: `o` is writable storage of LWIP_WS_WSS_SIZE bytes, aligned to 8.
+        unsafe { inner.write(WssInner { conn: Conn::new(&WSS_HOOKS, cb.cast(), cfg), magic: WSS_MAGIC }) };
+        LWIP_WS_OK
+    })
+}
+
+/// Change a setting of an idle `WSS` (before any connection starts).
+unsafe fn configure(o: *mut WSS, f: impl FnOnce(&mut Config) -> bool) -> c_int {
+    with_conn_raw(o, |c| {
+        // SAFETY: `c` is a live Conn; no other reference to it exists during this call.
+        let conn = unsafe { &mut *c };
+        if conn.is_active() {
+            return LWIP_WS_ERR_STATE;
+        }
+        if f(&mut conn.cfg) {
+            LWIP_WS_OK
+        } else {
+            LWIP_WS_ERR_ARG
+        }
+    })
+}
+
+fn with_conn_raw(o: *mut WSS, f: impl FnOnce(*mut Conn) -> c_int) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => f(c),
+        Err(code) => code,
+    }
+}
+
+/// Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
+/// larger incoming message fails the connection with close code 1009 before its payload
+/// is read. Also raises the send queue limit to hold one message of this size plus its
+/// header, if it was smaller.
+///
+/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
+/// `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_setMaxMessage(o: *mut WSS, maxBytes: u32) -> c_int {
+    // SAFETY: configure checks the pointer.
+    unsafe {
+        configure(o, |cfg| {
+            if maxBytes == 0 || maxBytes > 0x7FFF_FFFF {
+                return false;
+            }
+            cfg.max_message = u64::from(maxBytes);
+            let need = maxBytes as usize + 14;
+            cfg.max_queue_bytes = cfg.max_queue_bytes.max(need);
+            true
+        })
+    }
+}
+
+/// Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
+/// fit returns `LWIP_WS_ERR_WOULD_BLOCK` (queue busy) or `LWIP_WS_ERR_TOO_BIG` (the frame
+/// alone is larger than the limit); nothing is ever half-queued. The queue drains into
+/// lwIP as `tcp_sndbuf` allows, from the sent and poll callbacks.
+///
+/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
+/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_setSendQueue(o: *mut WSS, maxBytes: u32) -> c_int {
+    // SAFETY: configure checks the pointer.
+    unsafe {
+        configure(o, |cfg| {
+            if maxBytes < 256 {
+                return false;
+            }
+            cfg.max_queue_bytes = maxBytes as usize;
+            true
+        })
+    }
+}
+
+/// Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
+/// handshake by then is disconnected, `LWIP_WS_DROP_HANDSHAKE_TIMEOUT`) and the close
+/// timeout (default 5000 ms: a peer that does not answer our close frame, or does not read
+/// it, is aborted, `LWIP_WS_DROP_CLOSE_TIMEOUT`). Timeouts are checked from lwIP's poll
+/// callback, every 500 ms.
+///
+/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
+/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_setTimeouts(o: *mut WSS, handshakeMs: u32, closeMs: u32) -> c_int {
+    // SAFETY: configure checks the pointer.
+    unsafe {
+        configure(o, |cfg| {
+            if handshakeMs == 0 || closeMs == 0 {
+                return false;
+            }
+            cfg.handshake_timeout_ms = handshakeMs;
+            cfg.close_timeout_ms = closeMs;
+            true
+        })
+    }
+}
+
+/// Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
+/// `tcp_accept` callback (call it from there and return `ERR_OK`), read the HTTP upgrade
+/// request, validate it (RFC 6455 §4.2.1), and answer `101 Switching Protocols` or an HTTP
+/// error (400, 405, 426, 431) with `Connection: close`. Any path and no subprotocol are
+/// accepted; use `WSListener` to choose. From then on lwIP's callbacks for `pcb` belong to
+/// the library: do not call `tcp_arg`/`tcp_recv`/... on it again.
+///
+/// A rejected or timed-out handshake ends with `closeFp(LWIP_WS_DROP_HANDSHAKE_FAILED)`
+/// or `closeFp(LWIP_WS_DROP_HANDSHAKE_TIMEOUT)`.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (the
+/// `WSS` already has a connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb
+/// is untouched and still yours.
+#[no_mangle]
+pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut WSS) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; pcb => {
+        // SAFETY: with_conn checks `wss`; `pcb` is a live pcb handed over by the caller.
+        unsafe {
+            with_conn(wss, |c| {
+                if (*c).is_active() {
+                    return Err(OpError::State);
+                }
+                conn::start_server(c, pcb);
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Mirrors `WSS::connect(HttpConnection*)`: take over `pcb`, whose upgrade request another
+/// HTTP server already answered with a 101 (compute its `Sec-WebSocket-Accept` with
+/// `WSS_acceptKey`). `data`/`len` are bytes that server already received after the
+/// request head (the client's first frames), or NULL/0. The connection is open at once.
+/// The previous owner must not touch `pcb`'s callbacks afterwards.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE`,
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
+/// `closeFp` may run before this returns.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_connect(wss: *mut WSS, pcb: *mut sys::lwipws_pcb, data: *const c_void, len: c_int) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; pcb => {
+        let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
+        if n > 0 && data.is_null() {
+            return LWIP_WS_ERR_ARG;
+        }
+        // SAFETY: with_conn checks `wss`; `data` has `n` readable bytes (caller contract).
+        unsafe {
+            with_conn(wss, |c| {
+                if (*c).is_active() {
+                    return Err(OpError::State);
+                }
+                let initial: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
+                conn::start_open(c, pcb, initial);
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Parses a C string argument as UTF-8 (NULL allowed when `optional`).
+pub(crate) unsafe fn c_str<'a>(s: *const c_char, optional: bool) -> Result<Option<&'a str>, c_int> {
+    if s.is_null() {
+        return if optional { Ok(None) } else { Err(LWIP_WS_ERR_ARG) };
+    }
+    // SAFETY: non-NULL, NUL-terminated (caller contract).
+    unsafe { CStr::from_ptr(s) }.to_str().map(Some).map_err(|_| LWIP_WS_ERR_ARG)
+}
+
+/// Most subprotocols `WSS_openClient` offers.
+pub const LWIP_WS_MAX_PROTOCOLS: usize = 8;
+
+/// Open a client connection: TCP connect to `addr`:`port`, then send the upgrade request
+/// for `path` (e.g. "/chat?room=1") with `Host: host` and, if `protocols` is not NULL, a
+/// comma-separated list of subprotocols to offer (at most `LWIP_WS_MAX_PROTOCOLS`). When
+/// the server's 101 is valid, `openFp` runs; a bad response ends with
+/// `closeFp(LWIP_WS_DROP_HANDSHAKE_FAILED)`, a failed TCP connect with
+/// `closeFp(LWIP_WS_DROP_CONNECT_FAILED)`. Frames we send are masked with `LWIP_RAND()`.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL or invalid strings,
+/// CR/LF in them), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_openClient(
+    wss: *mut WSS,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+    host: *const c_char,
+    path: *const c_char,
+    protocols: *const c_char,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; addr, host, path => {
+        // SAFETY: the strings are NUL-terminated (caller contract).
+        let (host, path, protos) = unsafe {
+            match (c_str(host, false), c_str(path, false), c_str(protocols, true)) {
+                (Ok(Some(h)), Ok(Some(p)), Ok(list)) => (h, p, list),
+                _ => return LWIP_WS_ERR_ARG,
+            }
+        };
+        let mut offered: [&str; LWIP_WS_MAX_PROTOCOLS] = [""; LWIP_WS_MAX_PROTOCOLS];
+        let mut count = 0;
+        for p in protos.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some(slot) = offered.get_mut(count) else { return LWIP_WS_ERR_ARG };
+            *slot = p;
+            count += 1;
+        }
+        let req = proto::ClientRequest {
+            host,
+            path,
+            protocols: offered.get(..count).unwrap_or_default(),
+            extra_headers: &[],
+        };
+        // SAFETY: with_conn checks `wss`; `addr` is a valid ip_addr_t (caller contract).
+        unsafe {
+            with_conn(wss, |c| {
+                if (*c).is_active() {
+                    return Err(OpError::State);
+                }
+                conn::start_client(c, addr, port, &req)
+            })
+        }
+    })
+}
+
+/// Mirrors `WSS::write(data, len, isTxt)`: queue one complete message (`isTxt` non-zero:
+/// text, which you must supply as valid UTF-8; zero: binary) as one frame and push what
+/// fits into lwIP. The data is copied: the buffer is yours again when this returns.
+/// Frames are never torn: a frame is queued whole or not at all. Messages larger than
+/// lwIP's send buffer stream out from the sent callbacks.
+///
+/// Context: lwIP core (also from inside this library's callbacks). Returns `LWIP_WS_OK`,
+/// `LWIP_WS_ERR_WOULD_BLOCK` (queue full: nothing queued; `writableFp` will run when it
+/// has drained), `LWIP_WS_ERR_TOO_BIG` (larger than the queue limit), `LWIP_WS_ERR_STATE`
+/// (not open: handshake not finished or close started), `LWIP_WS_ERR_NO_MEM`,
+/// `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_write(o: *mut WSS, data: *const c_void, len: c_int, isTxt: c_int) -> c_int {
+    let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
+    if n > 0 && data.is_null() {
+        return LWIP_WS_ERR_ARG;
+    }
+    // SAFETY: `data` has `n` readable bytes (caller contract); with_conn checks `o`.
+    unsafe {
+        let payload: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
+        with_conn(o, |c| {
+            if !(*c).is_open() {
+                return Err(OpError::State);
+            }
+            conn::write(c, isTxt != 0, payload)
+        })
+    }
+}
+
+/// Send a ping with `len` (0..125) bytes of payload; the peer's pong arrives at `pongFp`.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TOO_BIG` (len > 125),
+/// `LWIP_WS_ERR_WOULD_BLOCK`, `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_ARG`,
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) -> c_int {
+    let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
+    if n > 0 && data.is_null() {
+        return LWIP_WS_ERR_ARG;
+    }
+    if n > 125 {
+        return LWIP_WS_ERR_TOO_BIG;
+    }
+    // SAFETY: as in WSS_write.
+    unsafe {
+        let payload: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
+        with_conn(o, |c| {
+            if !(*c).is_open() {
+                return Err(OpError::State);
+            }
+            conn::ping(c, payload)
+        })
+    }
+}
+
+/// Mirrors `WSS::close(int statusCode = 1000)` (C has no default: pass 1000). Open
+/// connection: send a close frame with `status` (1000–1003, 1007–1014, 3000–4999) and
+/// wait for the peer's; `closeFp` gets the peer's code, or `LWIP_WS_DROP_CLOSE_TIMEOUT`
+/// after the close timeout. No data can be written after this. Handshake not finished:
+/// the TCP connection is aborted and `closeFp(LWIP_WS_DROP_LOCAL)` runs before this
+/// returns.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (status not sendable),
+/// `LWIP_WS_ERR_STATE` (no connection, or closing already), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_close(o: *mut WSS, status: c_int) -> c_int {
+    let code = match u16::try_from(status) {
+        Ok(c) if proto::is_valid_close_code(c) => c,
+        _ => return LWIP_WS_ERR_ARG,
+    };
+    // SAFETY: with_conn checks `o`.
+    unsafe { with_conn(o, |c| conn::close(c, code, "")) }
+}
+
+/// Mirrors `WSS::isValid()`: 1 while the connection is open (handshake done, no close
+/// started), else 0 (also for NULL or unconstructed storage).
+///
+/// Context: lwIP core.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_isValid(o: *mut WSS) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => c_int::from(unsafe { (*c).is_open() }),
+        Err(_) => 0,
+    }
+}
+
+/// Bytes waiting in the send queue (not yet handed to lwIP), or a negative code.
+///
+/// Context: lwIP core.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_queued(o: *mut WSS) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => c_len(unsafe { (*c).queued() }),
+        Err(code) => code,
+    }
+}
+
+/// Release `o`. A live connection is aborted (TCP RST) without any further callback, not
+/// even `closeFp`; use `WSS_close` first for a clean end. May be called from inside this
+/// connection's own callbacks. NULL or unconstructed storage is ignored. The storage may
+/// be reused (`WSS_constructor`) or freed afterwards.
+///
+/// Context: lwIP core.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_destructor(o: *mut WSS) {
+    // SAFETY: wss_conn checks the pointer and the magic; after destroy the state is
+    // dropped and the magic cleared so later calls see unconstructed storage.
+    if let Ok(c) = unsafe { wss_conn(o) } {
+        unsafe {
+            conn::destroy(c);
+            core::ptr::drop_in_place(c);
+            (*o.cast::<WssInner>()).magic = 0;
+        }
+    }
+}
+
+/// Compute `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` value (for `WSS_connect`
+/// users whose HTTP server writes the 101 itself). `out` receives 28 characters and a NUL
+/// (29 bytes).
+///
+/// Context: any. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_acceptKey(key: *const c_char, out: *mut c_char) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; key, out => {
+        // SAFETY: `key` is NUL-terminated and `out` has 29 writable bytes (caller contract).
+        unsafe {
+            let accept = proto::accept_key(CStr::from_ptr(key).to_bytes());
+            core::ptr::copy_nonoverlapping(accept.as_ptr(), out.cast::<u8>(), accept.len());
+            *out.add(accept.len()) = 0;
+        }
+        LWIP_WS_OK
+    })
+}

@@ -1102,3 +1102,19 @@ impl Connection {
         self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
     }
 }
+
+impl Connection {
+    /// A server engine for a connection whose handshake another HTTP server already
+    /// answered: state `Open` at once.
+    pub fn server_open(cfg: Config, now_ms: u32) -> Connection {
+        let mut conn = Connection::new(cfg, Role::Server, now_ms);
+        conn.state = State::Open;
+        conn
+    }
+
+    /// Replace the configuration; the new limits apply from the next frame on. Used when a
+    /// connection moves from an HTTP front end to its final owner.
+    pub fn set_config(&mut self, cfg: Config) {
+        self.cfg = cfg;
+    }
+}

@@ -1,0 +1,104 @@
+//! Return codes and close statuses shared by every exported function.
+//!
+//! Codes are explicit numbers, grouped by kind (tens digit), and never renumbered.
+//! [`WSS_errorText`] turns any of them into a static string.
+
+use core::ffi::{c_char, c_int};
+
+/// Success.
+pub const LWIP_WS_OK: c_int = 0;
+
+// -1 .. -9: the call itself was wrong.
+/// A required pointer was NULL, a length was negative or out of range, or a value (close
+/// code, size) is not allowed.
+pub const LWIP_WS_ERR_ARG: c_int = -1;
+/// The call is not allowed in the connection's current state (e.g. writing before the
+/// handshake finished or after a close was started, configuring a connected `WSS`,
+/// constructing storage twice).
+pub const LWIP_WS_ERR_STATE: c_int = -2;
+/// The storage passed was never constructed (or was destroyed).
+pub const LWIP_WS_ERR_NOT_CONSTRUCTED: c_int = -3;
+
+// -10 .. -19: flow control.
+/// The send queue has no room for the whole frame. Nothing was queued; wait for the
+/// `writableFp` callback (or any later sent/poll progress) and try again.
+pub const LWIP_WS_ERR_WOULD_BLOCK: c_int = -10;
+/// The frame alone is larger than the send queue limit ([`crate::capi::WSS_setSendQueue`]),
+/// or a control payload is longer than 125 bytes.
+pub const LWIP_WS_ERR_TOO_BIG: c_int = -11;
+
+// -20 .. -29: resources.
+/// Out of memory (Rust heap or an lwIP pool).
+pub const LWIP_WS_ERR_NO_MEM: c_int = -20;
+/// A configured limit on connections was reached.
+pub const LWIP_WS_ERR_LIMIT: c_int = -21;
+
+// -30 .. -39: lwIP refused a call (the lwIP `err_t` is mapped, never passed through).
+/// lwIP refused to create, bind, listen or connect (address in use, no route, ...).
+pub const LWIP_WS_ERR_LWIP: c_int = -30;
+/// The address is already in use (`tcp_bind`).
+pub const LWIP_WS_ERR_ADDR_IN_USE: c_int = -31;
+
+// -100 .. -119: close-callback statuses (negative: the connection was dropped, with no
+// completed close handshake). Positive close statuses are RFC 6455 close codes.
+/// The peer reset the TCP connection (RST).
+pub const LWIP_WS_DROP_RESET: c_int = -100;
+/// lwIP aborted the connection (out of memory, too many retransmissions, ...).
+pub const LWIP_WS_DROP_ABORTED: c_int = -101;
+/// The peer closed TCP without a WebSocket close handshake.
+pub const LWIP_WS_DROP_PEER_CLOSED: c_int = -102;
+/// The opening handshake did not complete in time.
+pub const LWIP_WS_DROP_HANDSHAKE_TIMEOUT: c_int = -103;
+/// The peer did not answer our close frame in time.
+pub const LWIP_WS_DROP_CLOSE_TIMEOUT: c_int = -104;
+/// Server: the upgrade request was invalid and an HTTP error was sent.
+/// Client: the server's handshake response was not acceptable.
+pub const LWIP_WS_DROP_HANDSHAKE_FAILED: c_int = -105;
+/// Client: the TCP connection could not be established.
+pub const LWIP_WS_DROP_CONNECT_FAILED: c_int = -106;
+/// We ran out of memory and had to abort the connection.
+pub const LWIP_WS_DROP_NO_MEM: c_int = -107;
+/// `WSS_close` was called before the handshake finished; the TCP connection was closed.
+pub const LWIP_WS_DROP_LOCAL: c_int = -108;
+
+/// A short, static, NUL-terminated English description of a return code or close status
+/// (any value is accepted; unknown values give "unknown code"). Needs no buffer.
+///
+/// Context: any.
+#[no_mangle]
+pub extern "C" fn WSS_errorText(code: c_int) -> *const c_char {
+    let text: &'static [u8] = match code {
+        LWIP_WS_OK => b"ok\0",
+        LWIP_WS_ERR_ARG => b"invalid argument\0",
+        LWIP_WS_ERR_STATE => b"not allowed in the current state\0",
+        LWIP_WS_ERR_NOT_CONSTRUCTED => b"storage not constructed\0",
+        LWIP_WS_ERR_WOULD_BLOCK => b"send queue full, try again when writable\0",
+        LWIP_WS_ERR_TOO_BIG => b"frame larger than the send queue limit\0",
+        LWIP_WS_ERR_NO_MEM => b"out of memory\0",
+        LWIP_WS_ERR_LIMIT => b"connection limit reached\0",
+        LWIP_WS_ERR_LWIP => b"lwIP refused the operation\0",
+        LWIP_WS_ERR_ADDR_IN_USE => b"address in use\0",
+        LWIP_WS_DROP_RESET => b"connection reset by peer\0",
+        LWIP_WS_DROP_ABORTED => b"connection aborted by lwIP\0",
+        LWIP_WS_DROP_PEER_CLOSED => b"peer closed TCP without a close frame\0",
+        LWIP_WS_DROP_HANDSHAKE_TIMEOUT => b"handshake timeout\0",
+        LWIP_WS_DROP_CLOSE_TIMEOUT => b"close handshake timeout\0",
+        LWIP_WS_DROP_HANDSHAKE_FAILED => b"handshake failed\0",
+        LWIP_WS_DROP_CONNECT_FAILED => b"TCP connect failed\0",
+        LWIP_WS_DROP_NO_MEM => b"connection dropped: out of memory\0",
+        LWIP_WS_DROP_LOCAL => b"closed locally before the handshake finished\0",
+        1000 => b"1000 normal closure\0",
+        1001 => b"1001 going away\0",
+        1002 => b"1002 protocol error\0",
+        1003 => b"1003 unsupported data\0",
+        1005 => b"1005 no status received\0",
+        1007 => b"1007 invalid frame payload data\0",
+        1008 => b"1008 policy violation\0",
+        1009 => b"1009 message too big\0",
+        1010 => b"1010 mandatory extension\0",
+        1011 => b"1011 internal error\0",
+        1..=4999 => b"close code\0",
+        _ => b"unknown code\0",
+    };
+    text.as_ptr().cast()
+}

@@ -1,0 +1,328 @@
+//! The C face of the HTTP front end: `WSListener` and `HttpRequest`, and `WSS_upgrade`.
+//!
+//! How the mirrored API's objects map onto lwIP: there is no `SoDisp` (lwIP's core context
+//! is the dispatcher), `HttpRequest` is the request head our front end hands to your
+//! callback, and `HttpConnection` is the lwIP pcb itself (see `WSS_connect`).
+
+use core::ffi::{c_char, c_int, c_void};
+
+use super::{boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_NOT_CONSTRUCTED, LWIP_WS_OK, WSS};
+use crate::lwip::conn::OpError;
+use crate::lwip::listener::{self, Listener};
+use lwip_sys as sys;
+
+/// A request head received by a `WSListener`. Opaque. Valid only inside the request
+/// callback; every string it returns is NUL-terminated and valid as long as the request,
+/// except after `WSS_upgrade`, `HttpRequest_respond` or `HttpRequest_reject`, after which
+/// it may no longer be used.
+pub struct HttpRequest {
+    _private: [u8; 0],
+}
+
+/// The lwIP layer's request behind a C handle.
+fn req_ref<'a>(req: *const HttpRequest) -> Option<&'a listener::HttpRequest> {
+    // SAFETY: every HttpRequest handle given to C is a live listener::HttpRequest for the
+    // duration of the request callback (or NULL).
+    unsafe { req.cast::<listener::HttpRequest>().as_ref() }
+}
+
+fn req_mut<'a>(req: *mut HttpRequest) -> Option<&'a mut listener::HttpRequest> {
+    // SAFETY: as in req_ref; C holds the only handle during the callback.
+    unsafe { req.cast::<listener::HttpRequest>().as_mut() }
+}
+
+/// The request callback: answer `req` with exactly one of `WSS_upgrade` (or
+/// `WSS_upgradeProtocol`), `HttpRequest_respond`, `HttpRequest_reject`; if you do none,
+/// the library answers 404.
+pub type WSListener_Request = Option<unsafe extern "C" fn(l: *mut WSListener, req: *mut HttpRequest)>;
+
+/// Bytes of storage a `WSListener` needs.
+pub const LWIP_WS_LISTENER_SIZE: usize = 192;
+
+/// `LWIP_WS_LISTENER_SIZE` in 8-byte words.
+pub const LWIP_WS_LISTENER_WORDS: usize = LWIP_WS_LISTENER_SIZE / 8;
+
+/// A listening port with a small HTTP front end, in storage you provide. Opaque. Embed it
+/// as the FIRST member of your own struct to reach your context from the callback. It
+/// must stay at the same address until `WSListener_destructor`.
+#[repr(C)]
+pub struct WSListener {
+    /// Private: the library's state.
+    pub _opaque: [u64; LWIP_WS_LISTENER_WORDS],
+}
+
+const LISTENER_MAGIC: u32 = 0x5753_4c31;
+
+#[repr(C)]
+struct ListenerInner {
+    listener: Listener,
+    callback: unsafe extern "C" fn(l: *mut WSListener, req: *mut HttpRequest),
+    magic: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<ListenerInner>() <= LWIP_WS_LISTENER_SIZE);
+const _: () = assert!(core::mem::align_of::<ListenerInner>() <= core::mem::align_of::<WSListener>());
+
+unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
+    if l.is_null() {
+        return Err(LWIP_WS_ERR_ARG);
+    }
+    let i: *mut ListenerInner = l.cast();
+    // SAFETY: non-NULL storage of the right size and alignment (checked above).
+    if unsafe { (*i).magic } != LISTENER_MAGIC {
+        return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
+    }
+    Ok(i)
+}
+
+unsafe fn forward(user: *mut c_void, req: &mut listener::HttpRequest) {
+    let i: *mut ListenerInner = user.cast();
+    let handle: *mut HttpRequest = (req as *mut listener::HttpRequest).cast();
+    // SAFETY: `user` is the ListenerInner set at construction; it outlives its pcbs.
+    unsafe { ((*i).callback)(i.cast(), handle) }
+}
+
+/// Prepare `l` with its request callback.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_constructor(l: *mut WSListener, onRequest: WSListener_Request) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; l => {
+        let Some(callback) = onRequest else { return LWIP_WS_ERR_ARG };
+        let i: *mut ListenerInner = l.cast();
+        // SAFETY: `l` is writable storage of the right size and alignment.
+        unsafe {
+            i.write(ListenerInner { listener: Listener::new(forward, i.cast()), callback, magic: LISTENER_MAGIC });
+        }
+        LWIP_WS_OK
+    })
+}
+
+/// Set how many connections may wait for their request at once (default 8; more are
+/// refused at accept) and the largest request head (default 4096 bytes; larger gets 431).
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_setLimits(l: *mut WSListener, maxPending: c_int, maxHeaderBytes: c_int) -> c_int {
+    // SAFETY: `inner` checks the pointer and the magic.
+    let i = match unsafe { inner(l) } {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let (Ok(pending), Ok(head)) = (usize::try_from(maxPending), usize::try_from(maxHeaderBytes)) else {
+        return LWIP_WS_ERR_ARG;
+    };
+    if pending == 0 || head < 256 {
+        return LWIP_WS_ERR_ARG;
+    }
+    // SAFETY: `i` is a constructed listener.
+    unsafe {
+        (*i).listener.max_pending = pending;
+        (*i).listener.cfg.max_header_bytes = head;
+    }
+    LWIP_WS_OK
+}
+
+/// Listen on `addr` (NULL: any address) and `port`.
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (also: address in use),
+/// `LWIP_WS_ERR_STATE` (already listening), `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_listen(l: *mut WSListener, addr: *const sys::ip_addr_t, port: u16) -> c_int {
+    // SAFETY: `inner` checks `l`; `addr` is NULL or a valid ip_addr_t.
+    match unsafe { inner(l) } {
+        Ok(i) => result(unsafe { listener::listen(core::ptr::addr_of_mut!((*i).listener), addr, port) }),
+        Err(code) => code,
+    }
+}
+
+/// Stop listening; connections still waiting for their request are aborted. Upgraded
+/// connections (`WSS`) are not affected. NULL or unconstructed storage is ignored.
+///
+/// Context: lwIP core.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_destructor(l: *mut WSListener) {
+    // SAFETY: `inner` checks the pointer and the magic.
+    if let Ok(i) = unsafe { inner(l) } {
+        unsafe {
+            listener::shutdown(core::ptr::addr_of_mut!((*i).listener));
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*i).listener));
+            (*i).magic = 0;
+        }
+    }
+}
+
+/// Mirrors `WSS::upgrade(HttpRequest*)`: validate `req` as a WebSocket upgrade, answer
+/// 101, and move the connection into `wss` (constructed, idle). On a failed validation the
+/// library answers with the HTTP error (400, 405, 426) and returns `LWIP_WS_ERR_ARG`; the
+/// request is answered either way. `wss` gets no callback for a failed upgrade.
+///
+/// Context: inside the `WSListener` request callback only. Returns `LWIP_WS_OK`,
+/// `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (`wss` busy or `req` already answered),
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_upgrade(wss: *mut WSS, req: *mut HttpRequest) -> c_int {
+    // SAFETY: forwarded with no protocol.
+    unsafe { WSS_upgradeProtocol(wss, req, core::ptr::null()) }
+}
+
+/// `WSS_upgrade`, selecting the subprotocol `protocol` (one the client offered, see
+/// `HttpRequest_getProtocol`; NULL for none). Answering with a protocol the client did not
+/// offer fails with a 500 response and `LWIP_WS_ERR_ARG`.
+///
+/// Context and returns: as `WSS_upgrade`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_upgradeProtocol(wss: *mut WSS, req: *mut HttpRequest, protocol: *const c_char) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; req => {
+        // SAFETY: `protocol` is NULL or NUL-terminated; copy it first: it may point into
+        // the request, which the upgrade releases.
+        let mut buf = [0u8; 64];
+        let chosen = match unsafe { c_str(protocol, true) } {
+            Ok(None) => None,
+            Ok(Some(p)) if p.len() <= buf.len() => {
+                let dst = buf.get_mut(..p.len()).unwrap_or_default();
+                dst.copy_from_slice(p.as_bytes());
+                Some(p.len())
+            }
+            _ => return LWIP_WS_ERR_ARG,
+        };
+        let chosen = chosen.map(|n| core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or(""));
+        // SAFETY: `wss_conn` checks `wss`; `req` is the live request of this callback.
+        unsafe {
+            match wss_conn(wss) {
+                Ok(c) => match req_mut(req) {
+                    Some(r) => result(r.upgrade(c, chosen)),
+                    None => LWIP_WS_ERR_ARG,
+                },
+                Err(code) => code,
+            }
+        }
+    })
+}
+
+/// Answer `req` with a complete response: `status`, `Content-Type: contentType`, and
+/// `len` bytes of `body` (copied; at most 65536), then close the connection. For serving
+/// the device's page on the WebSocket's port.
+///
+/// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+/// `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_respond(
+    req: *mut HttpRequest,
+    status: c_int,
+    contentType: *const c_char,
+    body: *const c_void,
+    len: c_int,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; req, contentType => {
+        let (Ok(code), Ok(n)) = (u16::try_from(status), usize::try_from(len)) else {
+            return LWIP_WS_ERR_ARG;
+        };
+        if !(100..=599).contains(&code) || (n > 0 && body.is_null()) {
+            return LWIP_WS_ERR_ARG;
+        }
+        // SAFETY: strings/buffers per caller contract; `req` is live.
+        unsafe {
+            let Ok(Some(ctype)) = c_str(contentType, false) else { return LWIP_WS_ERR_ARG };
+            let body: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(body.cast(), n) };
+            req_mut(req).map_or(LWIP_WS_ERR_ARG, |r| result(r.respond(code, ctype, body)))
+        }
+    })
+}
+
+/// Answer `req` with an HTTP error `status` (400..599) and a short text body, then close.
+///
+/// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+/// `LWIP_WS_ERR_STATE`.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_reject(req: *mut HttpRequest, status: c_int) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; req => {
+        match u16::try_from(status) {
+            // SAFETY: `req` is live.
+            Ok(code) if (400..=599).contains(&code) => {
+                req_mut(req).map_or(LWIP_WS_ERR_ARG, |r| result(unsafe { r.reject(code) }))
+            }
+            _ => op_error(OpError::Arg),
+        }
+    })
+}
+
+/// The request method, e.g. "GET". NULL only when `req` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getMethod(req: *const HttpRequest) -> *const c_char {
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(core::ptr::null(), listener::HttpRequest::method)
+}
+
+/// The request path without the query, e.g. "/ws".
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getPath(req: *const HttpRequest) -> *const c_char {
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(core::ptr::null(), listener::HttpRequest::path)
+}
+
+/// The query string after '?', or NULL when there is none.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getQuery(req: *const HttpRequest) -> *const c_char {
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(core::ptr::null(), listener::HttpRequest::query)
+}
+
+/// The value of the first header called `name` (case-insensitive), e.g. "Origin",
+/// "Cookie", "Authorization"; NULL when absent.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getHeaderValue(req: *const HttpRequest, name: *const c_char) -> *const c_char {
+    boundary!(core::ptr::null(); req, name => {
+        // SAFETY: `req` is live and `name` NUL-terminated.
+        req_ref(req).map_or(core::ptr::null(), |r| r.header(unsafe { core::ffi::CStr::from_ptr(name) }.to_bytes()))
+    })
+}
+
+/// Number of headers in the request (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getHeaderCount(req: *const HttpRequest) -> c_int {
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(0, |r| super::c_len(r.header_count()))
+}
+
+/// Header number `i` (0-based): writes its name and value to `*name` and `*value`.
+/// Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL, or `i` out of range; outputs untouched).
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getHeader(
+    req: *const HttpRequest,
+    i: c_int,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; req, name, value => {
+        let Ok(i) = usize::try_from(i) else { return LWIP_WS_ERR_ARG };
+        // SAFETY: `req` is live; `name`/`value` are writable.
+        match req_ref(req).and_then(|r| r.header_at(i)) {
+            Some((n, v)) => {
+                unsafe {
+                    *name = n;
+                    *value = v;
+                }
+                LWIP_WS_OK
+            }
+            None => LWIP_WS_ERR_ARG,
+        }
+    })
+}
+
+/// Subprotocol number `i` (0-based) offered in `Sec-WebSocket-Protocol`, or NULL past the
+/// end.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_getProtocol(req: *const HttpRequest, i: c_int) -> *const c_char {
+    let Ok(i) = usize::try_from(i) else { return core::ptr::null() };
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(core::ptr::null(), |r| r.protocol(i))
+}
+
+/// 1 when the request asks for a WebSocket upgrade (`Upgrade: websocket`), else 0.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_isWebSocket(req: *const HttpRequest) -> c_int {
+    // SAFETY: `req` is NULL or live.
+    req_ref(req).map_or(0, |r| c_int::from(r.is_websocket()))
+}

@@ -1,0 +1,796 @@
+//! One connection (a WebSocket, or an HTTP request before its upgrade) on an lwIP pcb.
+//!
+//! Guarantees kept here:
+//! - each pbuf is freed exactly once, and `altcp_recved` is called for the bytes the engine
+//!   consumed (all of them: the engine buffers at most `max_message`);
+//! - output moves into `altcp_write` no further than `altcp_sndbuf`; `ERR_MEM` keeps it
+//!   queued for the sent and poll callbacks;
+//! - after the err callback the pcb is never touched;
+//! - the owner's `closed` hook is the last hook of a connection, called exactly once, and
+//!   nothing here touches the `Conn` after it (the owner may reuse the storage);
+//! - a hook may destroy or close its own connection: every hook call is fenced by a guard
+//!   on the caller's stack, so nothing touches a `Conn` that went away inside a hook.
+
+use alloc::vec::Vec;
+use core::ffi::{c_char, c_void};
+use core::ptr;
+
+use super::listener::HttpRequest;
+use super::{err, now_ms, rand4, sys, Flow, POLL_INTERVAL};
+use crate::proto::{Config, Connection, Event, Role, SendError, State, Timeout};
+
+/// How a connection ended, as given to the owner's `closed` hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The close handshake finished with this code (the peer's; or ours when we failed the
+    /// connection for a protocol error).
+    Code(u16),
+    /// TCP reset by the peer.
+    Reset,
+    /// lwIP aborted the pcb.
+    Aborted,
+    /// The peer closed TCP without a close handshake.
+    PeerClosed,
+    /// The opening handshake timed out.
+    HandshakeTimeout,
+    /// The peer never answered our close frame (or never read it).
+    CloseTimeout,
+    /// The opening handshake failed (bad request or bad response).
+    HandshakeFailed,
+    /// A client's TCP connect failed.
+    ConnectFailed,
+    /// Out of memory.
+    NoMem,
+    /// Closed locally before the handshake finished.
+    Local,
+}
+
+/// What the owner of a connection is told. Every hook may call back into this module
+/// (write, close, destroy) for the same or another connection.
+pub struct Hooks {
+    /// Client: the handshake finished; `protocol` is the selected subprotocol or NULL.
+    pub open: unsafe fn(conn: *mut Conn, protocol: *const c_char),
+    /// A whole message; `data[len]` is a readable 0 byte.
+    pub message: unsafe fn(conn: *mut Conn, data: *mut u8, len: usize, text: bool),
+    /// A ping arrived (the pong is already queued).
+    pub ping: unsafe fn(conn: *mut Conn, data: *mut u8, len: usize),
+    /// A pong arrived.
+    pub pong: unsafe fn(conn: *mut Conn, data: *mut u8, len: usize),
+    /// The send queue has room again after a refused write.
+    pub writable: unsafe fn(conn: *mut Conn),
+    /// A server connection received a request head. `None`: accept any valid upgrade.
+    pub request: Option<unsafe fn(conn: *mut Conn, req: &mut HttpRequest)>,
+    /// The last hook: the connection is over; the storage may be reused.
+    pub closed: unsafe fn(conn: *mut Conn, ending: Ending),
+}
+
+/// Why a call on a connection was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpError {
+    /// Not allowed in the current state.
+    State,
+    /// Bad argument (close code, string).
+    Arg,
+    /// Queue full; try again when writable.
+    WouldBlock,
+    /// Larger than the queue limit / control payload limit.
+    TooBig,
+    /// Out of memory (heap or lwIP pool).
+    NoMem,
+    /// lwIP refused.
+    Lwip,
+}
+
+impl From<SendError> for OpError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::WouldBlock => OpError::WouldBlock,
+            SendError::TooLarge => OpError::TooBig,
+            SendError::NotOpen | SendError::FragmentState => OpError::State,
+            SendError::InvalidClose => OpError::Arg,
+            SendError::OutOfMemory => OpError::NoMem,
+        }
+    }
+}
+
+const WANT_WRITABLE: u8 = 1;
+const FATAL: u8 = 2;
+const CONNECTED: u8 = 4;
+const DRAINING: u8 = 8;
+
+/// Engine + pcb + bookkeeping. Lives in caller storage (`WSS`) or in a heap box (an HTTP
+/// connection owned by a listener).
+pub struct Conn {
+    pub(crate) hooks: &'static Hooks,
+    /// The owner's pointer (the `WSSCB*` or the listener).
+    pub(crate) user: *mut c_void,
+    pub(crate) cfg: Config,
+    pub(crate) engine: Option<Connection>,
+    pub(crate) pcb: *mut sys::lwipws_pcb,
+    /// While a hook runs: the caller's "still alive" flag (see [`call_hook`]).
+    guard: *mut bool,
+    /// Set when the engine reached `Closed`: what the `closed` hook will be told.
+    ending: Option<Ending>,
+    /// When draining (or closing) started, for the close timeout.
+    since_ms: u32,
+    flags: u8,
+    /// Reused buffer for NUL-terminating zero-copy payloads (at most one pbuf's length).
+    scratch: Vec<u8>,
+}
+
+impl Conn {
+    /// An idle connection with this owner.
+    pub fn new(hooks: &'static Hooks, user: *mut c_void, cfg: Config) -> Conn {
+        Conn {
+            hooks,
+            user,
+            cfg,
+            engine: None,
+            pcb: ptr::null_mut(),
+            guard: ptr::null_mut(),
+            ending: None,
+            since_ms: 0,
+            flags: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// True while a pcb is attached (from start until the `closed` hook).
+    pub fn is_active(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// True when messages may be sent (handshake done, no close started).
+    pub fn is_open(&self) -> bool {
+        self.engine.as_ref().is_some_and(|e| e.state() == State::Open)
+    }
+
+    /// The engine's state, if active.
+    pub fn state(&self) -> Option<State> {
+        self.engine.as_ref().map(Connection::state)
+    }
+
+    /// Bytes waiting in the send queue.
+    pub fn queued(&self) -> usize {
+        self.engine.as_ref().map_or(0, Connection::queued)
+    }
+
+    /// Heap held by this connection (engine buffers and scratch).
+    pub fn heap_bytes(&self) -> usize {
+        self.engine.as_ref().map_or(0, Connection::heap_bytes) + self.scratch.capacity()
+    }
+}
+
+/// Calls `f` (which runs a hook) with a guard: returns false when the connection was
+/// finished or destroyed inside, so the caller must not touch `conn` again.
+unsafe fn call_hook(conn: *mut Conn, f: impl FnOnce()) -> bool {
+    let mut alive = true;
+    // SAFETY: `conn` is live on entry (callers check); the guard points at our stack frame
+    // and is removed before we return, or cleared by `kill_guard` when the Conn goes away.
+    let prev = unsafe { (*conn).guard };
+    unsafe { (*conn).guard = &mut alive };
+    f();
+    if alive {
+        // SAFETY: still alive, so `conn` is still valid.
+        unsafe { (*conn).guard = prev };
+    } else if !prev.is_null() {
+        // SAFETY: an outer call_hook frame for the same Conn is still on the stack.
+        unsafe { *prev = false };
+    }
+    alive
+}
+
+/// Tells any hook caller up the stack that `conn` is gone.
+pub(crate) unsafe fn kill_guard(conn: *mut Conn) {
+    // SAFETY: `conn` is valid; its guard, if set, points at a live stack flag.
+    unsafe {
+        let g = (*conn).guard;
+        if !g.is_null() {
+            *g = false;
+            (*conn).guard = ptr::null_mut();
+        }
+    }
+}
+
+/// Attaches our callbacks to `pcb` with `conn` as the argument.
+pub(crate) unsafe fn attach(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
+    // SAFETY: `pcb` is a live pcb owned by this connection from now on; `conn` outlives the
+    // attachment (it is detached in `finish`/`destroy` before the storage is released).
+    unsafe {
+        (*conn).pcb = pcb;
+        sys::lwipws_arg(pcb, conn.cast());
+        sys::lwipws_recv(pcb, Some(on_recv));
+        sys::lwipws_sent(pcb, Some(on_sent));
+        sys::lwipws_err(pcb, Some(on_err));
+        sys::lwipws_poll(pcb, Some(on_poll), POLL_INTERVAL);
+        sys::lwipws_nagle_disable(pcb);
+    }
+}
+
+/// Removes our callbacks from `pcb` so lwIP calls nothing of ours again.
+unsafe fn detach(pcb: *mut sys::lwipws_pcb) {
+    // SAFETY: `pcb` is live (callers only pass the attached, not yet freed pcb).
+    unsafe {
+        sys::lwipws_arg(pcb, ptr::null_mut());
+        sys::lwipws_recv(pcb, None);
+        sys::lwipws_sent(pcb, None);
+        sys::lwipws_err(pcb, None);
+        sys::lwipws_poll(pcb, None, 0);
+    }
+}
+
+/// Attach an already running engine (moved in by an upgrade) to `pcb`.
+pub(crate) unsafe fn adopt(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
+    // SAFETY: caller passes a Conn holding the moved engine and the live pcb.
+    unsafe {
+        (*conn).flags = CONNECTED;
+        (*conn).ending = None;
+        attach(conn, pcb);
+    }
+}
+
+/// Server: take over a freshly accepted pcb and wait for the upgrade request.
+pub unsafe fn start_server(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
+    // SAFETY: caller passes a constructed, idle Conn and a live pcb.
+    unsafe {
+        (*conn).engine = Some(Connection::server((*conn).cfg, now_ms()));
+        (*conn).flags = CONNECTED;
+        (*conn).ending = None;
+        attach(conn, pcb);
+    }
+}
+
+/// Server: take over a pcb whose handshake someone else answered; `initial` holds bytes
+/// already received after the request. Returns false when the connection ended inside.
+pub unsafe fn start_open(conn: *mut Conn, pcb: *mut sys::lwipws_pcb, initial: &[u8]) -> bool {
+    // SAFETY: as in start_server.
+    unsafe {
+        (*conn).engine = Some(Connection::server_open((*conn).cfg, now_ms()));
+        (*conn).flags = CONNECTED;
+        (*conn).ending = None;
+        attach(conn, pcb);
+    }
+    if initial.is_empty() {
+        return true;
+    }
+    let mut copy = Vec::new();
+    if copy.try_reserve_exact(initial.len()).is_err() {
+        // SAFETY: conn is live; finishing outside any callback of the pcb.
+        unsafe { finish(conn, Ending::NoMem, false) };
+        return false;
+    }
+    copy.extend_from_slice(initial);
+    // SAFETY: conn is live; `copy` is our own buffer.
+    let Some(conn) = (unsafe { feed(conn, &mut copy) }) else {
+        return false;
+    };
+    // SAFETY: conn is still live (feed returned it).
+    (unsafe { after_activity(conn) }) == Flow::Continue
+}
+
+/// Client: queue the upgrade request and start the TCP connect.
+pub unsafe fn start_client(
+    conn: *mut Conn,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+    req: &crate::proto::ClientRequest<'_>,
+) -> Result<(), OpError> {
+    // SAFETY: caller passes a constructed, idle Conn and a valid address.
+    unsafe {
+        let engine = Connection::client((*conn).cfg, req, super::rand16(), now_ms())
+            .map_err(OpError::from)?;
+        let pcb = sys::lwipws_new(super::IPADDR_TYPE_ANY);
+        if pcb.is_null() {
+            return Err(OpError::NoMem);
+        }
+        (*conn).engine = Some(engine);
+        (*conn).flags = 0;
+        (*conn).ending = None;
+        attach(conn, pcb);
+        let e = sys::lwipws_connect(pcb, addr, port, Some(on_connected));
+        if e != err::OK {
+            detach(pcb);
+            sys::lwipws_abort(pcb);
+            (*conn).pcb = ptr::null_mut();
+            (*conn).engine = None;
+            return Err(if e == err::MEM { OpError::NoMem } else { OpError::Lwip });
+        }
+    }
+    Ok(())
+}
+
+/// Queue a whole message and push what fits into lwIP.
+pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpError> {
+    // SAFETY: caller passes a live Conn; no reference is held across the call below.
+    unsafe {
+        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        match engine.send(text, data, rand4()) {
+            Ok(()) => {}
+            Err(SendError::WouldBlock) => {
+                (*conn).flags |= WANT_WRITABLE;
+                return Err(OpError::WouldBlock);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        flush(conn);
+    }
+    Ok(())
+}
+
+/// Queue a ping.
+pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
+    // SAFETY: as in write.
+    unsafe {
+        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        engine.ping(data, rand4())?;
+        flush(conn);
+    }
+    Ok(())
+}
+
+/// Start the close handshake (open connection), or close TCP at once (handshake not
+/// finished: the `closed` hook runs with [`Ending::Local`] before this returns).
+pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpError> {
+    // SAFETY: as in write.
+    unsafe {
+        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        match engine.state() {
+            State::Connecting => {
+                // Abort rather than close: this may run inside a hook of another
+                // connection's callback, and an aborted pcb needs no further care.
+                finish(conn, Ending::Local, false);
+                Ok(())
+            }
+            State::Open => {
+                engine.close(code, reason, rand4(), now_ms())?;
+                (*conn).since_ms = now_ms();
+                flush(conn);
+                Ok(())
+            }
+            State::Closing | State::Closed => Err(OpError::State),
+        }
+    }
+}
+
+/// Drop the connection at once without any hook (pcb aborted). Safe inside this
+/// connection's own hooks: the caller up the stack notices through the guard.
+pub unsafe fn destroy(conn: *mut Conn) {
+    // SAFETY: caller passes a constructed Conn; the pcb, if any, is live.
+    unsafe {
+        kill_guard(conn);
+        let pcb = (*conn).pcb;
+        if !pcb.is_null() {
+            detach(pcb);
+            sys::lwipws_abort(pcb);
+            (*conn).pcb = ptr::null_mut();
+        }
+        (*conn).engine = None;
+        (*conn).scratch = Vec::new();
+        (*conn).flags = 0;
+    }
+}
+
+/// Moves queued output into lwIP as far as its send buffer allows.
+pub(crate) unsafe fn flush(conn: *mut Conn) {
+    // SAFETY: conn is live; pcb is live while non-null.
+    unsafe {
+        let pcb = (*conn).pcb;
+        let Some(engine) = (*conn).engine.as_mut() else {
+            return;
+        };
+        if pcb.is_null() {
+            return;
+        }
+        let mut wrote = false;
+        loop {
+            let pending = engine.pending();
+            if pending.is_empty() {
+                break;
+            }
+            let room = usize::from(sys::lwipws_sndbuf(pcb));
+            let n = pending.len().min(room).min(usize::from(u16::MAX));
+            if n == 0 {
+                break;
+            }
+            // `n` fits in u16 by the min above.
+            let e = sys::lwipws_write(
+                pcb,
+                pending.as_ptr().cast(),
+                n as u16,
+                sys::lwipws_write_flag_copy(),
+            );
+            if e == err::MEM {
+                break;
+            }
+            if e != err::OK {
+                (*conn).flags |= FATAL;
+                break;
+            }
+            engine.advance(n);
+            wrote = true;
+        }
+        if wrote {
+            sys::lwipws_output(pcb);
+        }
+    }
+}
+
+/// Ends the connection: detach, close (or abort) the pcb, drop the engine, then the
+/// `closed` hook as the very last step. Returns `Aborted` when the pcb was aborted.
+pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> Flow {
+    let mut flow = Flow::Continue;
+    // SAFETY: conn is live; the pcb is live while non-null.
+    unsafe {
+        kill_guard(conn);
+        let pcb = (*conn).pcb;
+        if !pcb.is_null() {
+            detach(pcb);
+            if !graceful || sys::lwipws_close(pcb) != err::OK {
+                sys::lwipws_abort(pcb);
+                flow = Flow::Aborted;
+            }
+            (*conn).pcb = ptr::null_mut();
+        }
+        (*conn).engine = None;
+        (*conn).scratch = Vec::new();
+        (*conn).flags = 0;
+        let closed = (*conn).hooks.closed;
+        closed(conn, ending);
+    }
+    flow
+}
+
+/// After input, output progress or a timer: flush, notify writability, and finish the
+/// connection once the engine is closed and its output is out.
+pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
+    // SAFETY: conn is live on entry; every hook call is guarded.
+    unsafe {
+        if (*conn).engine.is_none() {
+            return Flow::Continue;
+        }
+        if (*conn).flags & FATAL != 0 {
+            return finish(conn, Ending::Aborted, false);
+        }
+        flush(conn);
+        let Some(engine) = (*conn).engine.as_ref() else {
+            return Flow::Continue;
+        };
+        let state = engine.state();
+        if state == State::Closed {
+            let ending = (*conn).ending.unwrap_or(Ending::Aborted);
+            if engine.queued() == 0 {
+                return finish(conn, ending, true);
+            }
+            if (*conn).flags & DRAINING == 0 {
+                (*conn).flags |= DRAINING;
+                (*conn).since_ms = now_ms();
+            }
+            return Flow::Continue;
+        }
+        let limit = (*conn).cfg.max_queue_bytes / 2;
+        if (*conn).flags & WANT_WRITABLE != 0 && state == State::Open && engine.queued() <= limit {
+            (*conn).flags &= !WANT_WRITABLE;
+            let hook = (*conn).hooks.writable;
+            if !call_hook(conn, || hook(conn)) {
+                return Flow::Aborted;
+            }
+            flush(conn);
+        }
+    }
+    Flow::Continue
+}
+
+/// A received event with its borrows turned into raw pointers, so that hooks may call
+/// back into the connection.
+enum Raw {
+    Request(HttpRequest),
+    Open(Option<(*const u8, usize)>),
+    Message { text: bool, data: *mut u8, len: usize, nul: Nul },
+    Ping(*mut u8, usize),
+    Pong(*mut u8, usize),
+    Ended(Ending),
+}
+
+/// Where the 0 byte after a message comes from.
+enum Nul {
+    /// The engine's buffer already has it.
+    Present,
+    /// The input has a byte after the payload: swap a 0 in for the hook's duration.
+    Swap,
+    /// The payload ends where the input does: copy it to the scratch buffer.
+    Copy,
+}
+
+/// Feeds one received piece to the engine and dispatches its events. Returns the
+/// connection to go on with (it changes when an HTTP connection is upgraded), or `None`
+/// when it went away inside a hook.
+pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut Conn> {
+    let mut off = 0usize;
+    while off < piece.len() {
+        // SAFETY: conn is live (checked after every hook); the engine borrow ends before
+        // any hook runs (Raw holds only raw pointers).
+        let raw = unsafe {
+            let Some(engine) = (*conn).engine.as_mut() else {
+                return Some(conn);
+            };
+            let role = engine.role();
+            let input = piece.get_mut(off..).unwrap_or_default();
+            let start = input.as_mut_ptr() as usize;
+            let input_len = input.len();
+            let r = engine.receive(input, now_ms(), rand4());
+            off += r.consumed;
+            match r.event {
+                None if r.consumed == 0 => return Some(conn),
+                None => continue,
+                Some(ev) => to_raw(conn, role, ev, start, input_len),
+            }
+        };
+        // SAFETY: conn is live here.
+        conn = unsafe { dispatch(conn, raw)? };
+    }
+    Some(conn)
+}
+
+unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: usize) -> Raw {
+    match ev {
+        Event::Request(req) => Raw::Request(HttpRequest::new(conn, &req)),
+        Event::Open { protocol } => Raw::Open(protocol.map(|p| (p.as_ptr(), p.len()))),
+        Event::HandshakeFailed(_) => Raw::Ended(Ending::HandshakeFailed),
+        Event::Message { text, data } => {
+            let at = data.as_ptr() as usize;
+            let nul = if at >= start && at < start + len.max(1) {
+                if at + data.len() < start + len {
+                    Nul::Swap
+                } else {
+                    Nul::Copy
+                }
+            } else {
+                Nul::Present
+            };
+            Raw::Message { text, data: data.as_ptr().cast_mut(), len: data.len(), nul }
+        }
+        Event::Chunk { text, data, .. } => {
+            // Streaming is not exposed through the C API yet; deliver pieces as messages.
+            let _ = role;
+            Raw::Message { text, data: data.as_ptr().cast_mut(), len: data.len(), nul: Nul::Copy }
+        }
+        Event::Ping(d) => Raw::Ping(d.as_ptr().cast_mut(), d.len()),
+        Event::Pong(d) => Raw::Pong(d.as_ptr().cast_mut(), d.len()),
+        Event::Closed { code, .. } => Raw::Ended(Ending::Code(code)),
+    }
+}
+
+/// Runs the hook for one event. `None`: the connection went away inside the hook.
+unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
+    // SAFETY: conn is live on entry; pointers in `raw` point into the engine's buffer or
+    // the current input piece, both untouched by the calls a hook may make (writes touch
+    // only the send queue).
+    unsafe {
+        let hooks = (*conn).hooks;
+        match raw {
+            Raw::Request(mut req) => {
+                match hooks.request {
+                    Some(hook) => {
+                        let alive = call_hook(conn, || hook(conn, &mut req));
+                        if !req.upgraded.is_null() {
+                            return Some(req.upgraded);
+                        }
+                        if !alive {
+                            return None;
+                        }
+                        if !req.answered {
+                            if let Some(engine) = (*conn).engine.as_mut() {
+                                engine.reject(404);
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(engine) = (*conn).engine.as_mut() {
+                            if engine.accept(None).is_err() {
+                                (*conn).ending = Some(Ending::HandshakeFailed);
+                            }
+                        }
+                    }
+                }
+                if (*conn).state() == Some(State::Closed) && (*conn).ending.is_none() {
+                    (*conn).ending = Some(Ending::HandshakeFailed);
+                }
+                Some(conn)
+            }
+            Raw::Open(protocol) => {
+                (*conn).flags |= CONNECTED;
+                let mut scratch = core::mem::take(&mut (*conn).scratch);
+                let p = match protocol {
+                    Some((p, n)) if nul_copy(&mut scratch, p, n) => scratch.as_ptr().cast(),
+                    _ => ptr::null(),
+                };
+                let alive = call_hook(conn, || (hooks.open)(conn, p));
+                if !alive {
+                    return None;
+                }
+                (*conn).scratch = scratch;
+                Some(conn)
+            }
+            Raw::Message { text, data, len, nul } => {
+                let alive = match nul {
+                    Nul::Present => call_hook(conn, || (hooks.message)(conn, data, len, text)),
+                    Nul::Swap => {
+                        let end = data.add(len);
+                        let saved = *end;
+                        *end = 0;
+                        let alive = call_hook(conn, || (hooks.message)(conn, data, len, text));
+                        *end = saved;
+                        alive
+                    }
+                    Nul::Copy => {
+                        let mut scratch = core::mem::take(&mut (*conn).scratch);
+                        if !nul_copy(&mut scratch, data, len) {
+                            (*conn).flags |= FATAL;
+                            (*conn).scratch = scratch;
+                            return Some(conn);
+                        }
+                        let p = scratch.as_mut_ptr();
+                        let alive = call_hook(conn, || (hooks.message)(conn, p, len, text));
+                        if alive {
+                            (*conn).scratch = scratch;
+                        }
+                        alive
+                    }
+                };
+                alive.then_some(conn)
+            }
+            Raw::Ping(d, n) => call_hook(conn, || (hooks.ping)(conn, d, n)).then_some(conn),
+            Raw::Pong(d, n) => call_hook(conn, || (hooks.pong)(conn, d, n)).then_some(conn),
+            Raw::Ended(ending) => {
+                (*conn).ending = Some(ending);
+                Some(conn)
+            }
+        }
+    }
+}
+
+/// Copies `len` bytes at `data` plus a 0 into `buf` (reusing its capacity).
+unsafe fn nul_copy(buf: &mut Vec<u8>, data: *const u8, len: usize) -> bool {
+    buf.clear();
+    if buf.try_reserve(len + 1).is_err() {
+        return false;
+    }
+    // SAFETY: `data` points at `len` readable bytes (an event payload).
+    buf.extend_from_slice(unsafe { core::slice::from_raw_parts(data, len) });
+    buf.push(0);
+    true
+}
+
+unsafe extern "C" fn on_recv(
+    arg: *mut c_void,
+    pcb: *mut sys::lwipws_pcb,
+    p: *mut sys::pbuf,
+    e: sys::err_t,
+) -> sys::err_t {
+    let conn: *mut Conn = arg.cast();
+    // SAFETY: lwIP passes the arg we attached (a live Conn) and a live pcb; `p` is ours to
+    // free exactly once.
+    unsafe {
+        if conn.is_null() {
+            if !p.is_null() {
+                sys::lwipws_recved(pcb, (*p).tot_len);
+                sys::pbuf_free(p);
+            }
+            return err::OK;
+        }
+        if p.is_null() {
+            return on_fin(conn).err();
+        }
+        if e != err::OK {
+            sys::pbuf_free(p);
+            return err::OK;
+        }
+        let total = (*p).tot_len;
+        let mut cur = Some(conn);
+        let mut q = p;
+        while let (false, Some(c)) = (q.is_null(), cur) {
+            let piece = core::slice::from_raw_parts_mut((*q).payload.cast::<u8>(), usize::from((*q).len));
+            cur = feed(c, piece);
+            q = (*q).next;
+        }
+        match cur {
+            Some(c) if (*c).pcb == pcb => {
+                sys::lwipws_recved(pcb, total);
+                sys::pbuf_free(p);
+                after_activity(c).err()
+            }
+            _ => {
+                // The connection went away inside a hook: its pcb was closed or aborted.
+                sys::pbuf_free(p);
+                err::ABRT
+            }
+        }
+    }
+}
+
+/// The peer closed its side (FIN).
+unsafe fn on_fin(conn: *mut Conn) -> Flow {
+    // SAFETY: conn is live.
+    unsafe {
+        flush(conn);
+        match (*conn).state() {
+            Some(State::Closed) => {
+                let ending = (*conn).ending.unwrap_or(Ending::PeerClosed);
+                finish(conn, ending, true)
+            }
+            Some(_) => finish(conn, Ending::PeerClosed, true),
+            None => Flow::Continue,
+        }
+    }
+}
+
+unsafe extern "C" fn on_sent(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb, _len: u16) -> sys::err_t {
+    let conn: *mut Conn = arg.cast();
+    if conn.is_null() {
+        return err::OK;
+    }
+    // SAFETY: lwIP passes the arg we attached.
+    unsafe { after_activity(conn).err() }
+}
+
+unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sys::err_t {
+    let conn: *mut Conn = arg.cast();
+    if conn.is_null() {
+        return err::OK;
+    }
+    // SAFETY: lwIP passes the arg we attached.
+    unsafe {
+        let now = now_ms();
+        if (*conn).flags & DRAINING != 0
+            && now.wrapping_sub((*conn).since_ms) > (*conn).cfg.close_timeout_ms
+        {
+            return finish(conn, Ending::CloseTimeout, false).err();
+        }
+        let timeout = (*conn).engine.as_mut().and_then(|e| e.poll(now));
+        match timeout {
+            Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
+            Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),
+            None => after_activity(conn).err(),
+        }
+    }
+}
+
+unsafe extern "C" fn on_err(arg: *mut c_void, e: sys::err_t) {
+    let conn: *mut Conn = arg.cast();
+    if conn.is_null() {
+        return;
+    }
+    // SAFETY: the pcb is already freed by lwIP: forget it before anything else.
+    unsafe {
+        (*conn).pcb = ptr::null_mut();
+        let ending = match (*conn).ending {
+            Some(Ending::Code(c)) => Ending::Code(c),
+            _ if (*conn).flags & CONNECTED == 0 => Ending::ConnectFailed,
+            _ if e == err::RST => Ending::Reset,
+            _ if e == err::CLSD => Ending::PeerClosed,
+            _ => Ending::Aborted,
+        };
+        if (*conn).engine.is_some() {
+            finish(conn, ending, false);
+        }
+    }
+}
+
+unsafe extern "C" fn on_connected(
+    arg: *mut c_void,
+    _pcb: *mut sys::lwipws_pcb,
+    e: sys::err_t,
+) -> sys::err_t {
+    let conn: *mut Conn = arg.cast();
+    if conn.is_null() {
+        return err::OK;
+    }
+    // SAFETY: lwIP passes the arg we attached.
+    unsafe {
+        if e != err::OK {
+            return finish(conn, Ending::ConnectFailed, false).err();
+        }
+        (*conn).flags |= CONNECTED;
+        after_activity(conn).err()
+    }
+}

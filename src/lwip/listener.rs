@@ -1,0 +1,343 @@
+//! A small HTTP front end on one listening pcb: each request head goes to the
+//! application, which upgrades it to a WebSocket, answers it with a small body, or lets it
+//! fall through to 404. So one port serves the device's page and its WebSocket.
+//!
+//! Pre-upgrade connections live in heap boxes owned by the listener (at most
+//! `max_pending` at once); an upgrade moves the connection into the application's `WSS`
+//! storage. One request per TCP connection (`Connection: close`).
+
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use core::ffi::{c_char, c_void};
+use core::ptr;
+
+use super::conn::{self, Conn, Ending, Hooks, OpError};
+use super::{err, sys};
+use crate::proto::{Config, Request};
+
+/// A request head with NUL-terminated copies of its parts, valid during the request
+/// callback only.
+pub struct HttpRequest {
+    pub(crate) conn: *mut Conn,
+    arena: Vec<u8>,
+    method: usize,
+    path: usize,
+    query: Option<usize>,
+    headers: Vec<(usize, usize)>,
+    protocols: Vec<usize>,
+    websocket: bool,
+    /// Set by [`HttpRequest::upgrade`]: the connection now lives there.
+    pub(crate) upgraded: *mut Conn,
+    /// Set once the request was upgraded, answered or rejected.
+    pub(crate) answered: bool,
+}
+
+fn push_str(arena: &mut Vec<u8>, s: &[u8]) -> usize {
+    let at = arena.len();
+    arena.extend_from_slice(s);
+    arena.push(0);
+    at
+}
+
+impl HttpRequest {
+    pub(crate) fn new(conn: *mut Conn, req: &Request<'_>) -> HttpRequest {
+        let mut r = HttpRequest {
+            conn,
+            arena: Vec::new(),
+            method: 0,
+            path: 0,
+            query: None,
+            headers: Vec::new(),
+            protocols: Vec::new(),
+            websocket: req.is_websocket(),
+            upgraded: ptr::null_mut(),
+            answered: false,
+        };
+        let headers = req.headers().count();
+        let protocols = req.subprotocols().count();
+        // The head is at most max_header_bytes; its parts plus one NUL each fit in twice.
+        let need = 2 * req.headers().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>()
+            + req.method().len()
+            + req.path().len()
+            + req.query().map_or(0, str::len)
+            + 3;
+        if r.arena.try_reserve(need).is_err()
+            || r.headers.try_reserve(headers).is_err()
+            || r.protocols.try_reserve(protocols).is_err()
+        {
+            // Out of memory: an empty request; the application sees no path and no
+            // headers, and the default answer (404) goes out.
+            r.arena.clear();
+            r.arena.push(0);
+            return r;
+        }
+        r.method = push_str(&mut r.arena, req.method().as_bytes());
+        r.path = push_str(&mut r.arena, req.path().as_bytes());
+        r.query = req.query().map(|q| push_str(&mut r.arena, q.as_bytes()));
+        for (name, value) in req.headers() {
+            let n = push_str(&mut r.arena, name.as_bytes());
+            let v = push_str(&mut r.arena, value);
+            r.headers.push((n, v));
+        }
+        for p in req.subprotocols() {
+            let at = push_str(&mut r.arena, p.as_bytes());
+            r.protocols.push(at);
+        }
+        r
+    }
+
+    fn at(&self, off: usize) -> *const c_char {
+        self.arena.get(off..).map_or(ptr::null(), |s| s.as_ptr().cast())
+    }
+
+    fn bytes_at(&self, off: usize) -> &[u8] {
+        let tail = self.arena.get(off..).unwrap_or_default();
+        let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+        tail.get(..end).unwrap_or_default()
+    }
+
+    /// The method (e.g. "GET").
+    pub fn method(&self) -> *const c_char {
+        self.at(self.method)
+    }
+
+    /// The path without the query.
+    pub fn path(&self) -> *const c_char {
+        self.at(self.path)
+    }
+
+    /// The query (without '?'), or NULL.
+    pub fn query(&self) -> *const c_char {
+        self.query.map_or(ptr::null(), |q| self.at(q))
+    }
+
+    /// The first header with this name (ASCII case-insensitive), or NULL.
+    pub fn header(&self, name: &[u8]) -> *const c_char {
+        self.headers
+            .iter()
+            .find(|(n, _)| self.bytes_at(*n).eq_ignore_ascii_case(name))
+            .map_or(ptr::null(), |(_, v)| self.at(*v))
+    }
+
+    /// Number of headers.
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// Header `i` as (name, value).
+    pub fn header_at(&self, i: usize) -> Option<(*const c_char, *const c_char)> {
+        self.headers.get(i).map(|(n, v)| (self.at(*n), self.at(*v)))
+    }
+
+    /// Number of offered subprotocols.
+    pub fn protocol_count(&self) -> usize {
+        self.protocols.len()
+    }
+
+    /// Offered subprotocol `i`, or NULL.
+    pub fn protocol(&self, i: usize) -> *const c_char {
+        self.protocols.get(i).map_or(ptr::null(), |p| self.at(*p))
+    }
+
+    /// True when the request asks for a WebSocket upgrade.
+    pub fn is_websocket(&self) -> bool {
+        self.websocket
+    }
+
+    /// Answer with a complete response; the connection closes after it.
+    pub unsafe fn respond(&mut self, status: u16, ctype: &str, body: &[u8]) -> Result<(), OpError> {
+        if self.answered {
+            return Err(OpError::State);
+        }
+        // SAFETY: `conn` is the live HTTP connection during the request callback.
+        let engine = unsafe { (*self.conn).engine.as_mut() }.ok_or(OpError::State)?;
+        engine.respond(status, ctype, body)?;
+        self.answered = true;
+        Ok(())
+    }
+
+    /// Answer with an error status; the connection closes after it.
+    pub unsafe fn reject(&mut self, status: u16) -> Result<(), OpError> {
+        if self.answered {
+            return Err(OpError::State);
+        }
+        // SAFETY: as in respond.
+        let engine = unsafe { (*self.conn).engine.as_mut() }.ok_or(OpError::State)?;
+        engine.reject(status);
+        self.answered = true;
+        Ok(())
+    }
+
+    /// Validate the upgrade, queue the 101, and move the connection into `target` (an
+    /// idle connection whose configuration then applies). On a failed validation the HTTP
+    /// error is queued instead and `Err(Arg)` returned.
+    pub unsafe fn upgrade(&mut self, target: *mut Conn, protocol: Option<&str>) -> Result<(), OpError> {
+        // SAFETY: `conn` is the live HTTP connection; `target` is a constructed Conn.
+        unsafe {
+            if self.answered || (*target).is_active() {
+                return Err(OpError::State);
+            }
+            let src = self.conn;
+            let engine = (*src).engine.as_mut().ok_or(OpError::State)?;
+            self.answered = true;
+            if engine.accept(protocol).is_err() {
+                return Err(OpError::Arg);
+            }
+            let mut engine = (*src).engine.take().ok_or(OpError::State)?;
+            engine.set_config((*target).cfg);
+            let pcb = (*src).pcb;
+            (*src).pcb = ptr::null_mut();
+            (*target).engine = Some(engine);
+            conn::adopt(target, pcb);
+            release(src);
+            self.upgraded = target;
+        }
+        Ok(())
+    }
+}
+
+/// The listener's state (lives in caller storage).
+pub struct Listener {
+    pcb: *mut sys::lwipws_pcb,
+    /// The application's request callback.
+    pub on_request: unsafe fn(user: *mut c_void, req: &mut HttpRequest),
+    /// Passed to `on_request`.
+    pub user: *mut c_void,
+    /// Configuration of pre-upgrade connections (head limit, handshake timeout, response
+    /// size).
+    pub cfg: Config,
+    /// Most pre-upgrade connections at once; more are refused (aborted) at accept.
+    pub max_pending: usize,
+    pending: Vec<*mut Conn>,
+}
+
+static HTTP_HOOKS: Hooks = Hooks {
+    open: |_, _| {},
+    message: |_, _, _, _| {},
+    ping: |_, _, _| {},
+    pong: |_, _, _| {},
+    writable: |_| {},
+    request: Some(http_request),
+    closed: http_closed,
+};
+
+unsafe fn http_request(conn: *mut Conn, req: &mut HttpRequest) {
+    // SAFETY: an HTTP connection's user is its live Listener.
+    unsafe {
+        let l: *mut Listener = (*conn).user.cast();
+        ((*l).on_request)((*l).user, req);
+    }
+}
+
+unsafe fn http_closed(conn: *mut Conn, _ending: Ending) {
+    // SAFETY: the connection is over; nothing touches it after this.
+    unsafe { release(conn) }
+}
+
+/// Forget an HTTP connection (its pcb is already detached or moved) and free its box.
+unsafe fn release(conn: *mut Conn) {
+    // SAFETY: `conn` is a box made by `on_accept`, still in its listener's list.
+    unsafe {
+        conn::kill_guard(conn);
+        let l: *mut Listener = (*conn).user.cast();
+        (*l).pending.retain(|&c| c != conn);
+        ptr::drop_in_place(conn);
+        alloc::alloc::dealloc(conn.cast(), Layout::new::<Conn>());
+    }
+}
+
+impl Listener {
+    /// An idle listener.
+    pub fn new(on_request: unsafe fn(*mut c_void, &mut HttpRequest), user: *mut c_void) -> Listener {
+        Listener {
+            pcb: ptr::null_mut(),
+            on_request,
+            user,
+            cfg: Config::default(),
+            max_pending: 8,
+            pending: Vec::new(),
+        }
+    }
+
+    /// True while listening.
+    pub fn is_listening(&self) -> bool {
+        !self.pcb.is_null()
+    }
+
+    /// Number of connections waiting for their request to be handled.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// Start listening on `addr` (NULL: any) and `port`.
+pub unsafe fn listen(l: *mut Listener, addr: *const sys::ip_addr_t, port: u16) -> Result<(), OpError> {
+    // SAFETY: `l` is a constructed listener at a stable address.
+    unsafe {
+        if !(*l).pcb.is_null() {
+            return Err(OpError::State);
+        }
+        let pcb = sys::lwipws_new(super::IPADDR_TYPE_ANY);
+        if pcb.is_null() {
+            return Err(OpError::NoMem);
+        }
+        let e = sys::lwipws_bind(pcb, addr, port);
+        if e != err::OK {
+            sys::lwipws_close(pcb);
+            return Err(if e == err::USE { OpError::Arg } else { OpError::Lwip });
+        }
+        let lpcb = sys::lwipws_listen(pcb, 8);
+        if lpcb.is_null() {
+            sys::lwipws_close(pcb);
+            return Err(OpError::NoMem);
+        }
+        (*l).pcb = lpcb;
+        sys::lwipws_arg(lpcb, l.cast());
+        sys::lwipws_accept(lpcb, Some(on_accept));
+    }
+    Ok(())
+}
+
+/// Stop listening and drop every pre-upgrade connection (aborted, no callbacks).
+pub unsafe fn shutdown(l: *mut Listener) {
+    // SAFETY: `l` is a constructed listener.
+    unsafe {
+        if !(*l).pcb.is_null() {
+            sys::lwipws_arg((*l).pcb, ptr::null_mut());
+            sys::lwipws_accept((*l).pcb, None);
+            if sys::lwipws_close((*l).pcb) != err::OK {
+                sys::lwipws_abort((*l).pcb);
+            }
+            (*l).pcb = ptr::null_mut();
+        }
+        while let Some(&c) = (*l).pending.last() {
+            conn::destroy(c);
+            release(c);
+        }
+        (*l).pending = Vec::new();
+    }
+}
+
+unsafe extern "C" fn on_accept(arg: *mut c_void, newpcb: *mut sys::lwipws_pcb, e: sys::err_t) -> sys::err_t {
+    let l: *mut Listener = arg.cast();
+    if l.is_null() || newpcb.is_null() || e != err::OK {
+        return err::VAL;
+    }
+    // SAFETY: lwIP passes the listener we attached and a fresh pcb we now own.
+    unsafe {
+        if (*l).pending.len() >= (*l).max_pending || (*l).pending.try_reserve(1).is_err() {
+            sys::lwipws_abort(newpcb);
+            return err::ABRT;
+        }
+        let layout = Layout::new::<Conn>();
+        let c: *mut Conn = alloc::alloc::alloc(layout).cast();
+        if c.is_null() {
+            sys::lwipws_abort(newpcb);
+            return err::ABRT;
+        }
+        c.write(Conn::new(&HTTP_HOOKS, l.cast(), (*l).cfg));
+        (*l).pending.push(c);
+        conn::start_server(c, newpcb);
+    }
+    err::OK
+}
