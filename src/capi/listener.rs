@@ -6,7 +6,10 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
-use super::{boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_NOT_CONSTRUCTED, LWIP_WS_OK, WSS};
+use super::{
+    boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_NOT_CONSTRUCTED,
+    LWIP_WS_OK, WSS,
+};
 use crate::lwip::conn::OpError;
 use crate::lwip::listener::{self, Listener};
 use lwip_sys as sys;
@@ -34,7 +37,8 @@ fn req_mut<'a>(req: *mut HttpRequest) -> Option<&'a mut listener::HttpRequest> {
 /// The request callback: answer `req` with exactly one of `WSS_upgrade` (or
 /// `WSS_upgradeProtocol`), `HttpRequest_respond`, `HttpRequest_reject`; if you do none,
 /// the library answers 404.
-pub type WSListener_Request = Option<unsafe extern "C" fn(l: *mut WSListener, req: *mut HttpRequest)>;
+pub type WSListener_Request =
+    Option<unsafe extern "C" fn(l: *mut WSListener, req: *mut HttpRequest)>;
 
 /// Bytes of storage a `WSListener` needs.
 pub const LWIP_WS_LISTENER_SIZE: usize = 192;
@@ -61,7 +65,8 @@ struct ListenerInner {
 }
 
 const _: () = assert!(core::mem::size_of::<ListenerInner>() <= LWIP_WS_LISTENER_SIZE);
-const _: () = assert!(core::mem::align_of::<ListenerInner>() <= core::mem::align_of::<WSListener>());
+const _: () =
+    assert!(core::mem::align_of::<ListenerInner>() <= core::mem::align_of::<WSListener>());
 
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
     if l.is_null() {
@@ -86,7 +91,10 @@ unsafe fn forward(user: *mut c_void, req: &mut listener::HttpRequest) {
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
 #[no_mangle]
-pub unsafe extern "C" fn WSListener_constructor(l: *mut WSListener, onRequest: WSListener_Request) -> c_int {
+pub unsafe extern "C" fn WSListener_constructor(
+    l: *mut WSListener,
+    onRequest: WSListener_Request,
+) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; l => {
         let Some(callback) = onRequest else { return LWIP_WS_ERR_ARG };
         let i: *mut ListenerInner = l.cast();
@@ -103,13 +111,18 @@ pub unsafe extern "C" fn WSListener_constructor(l: *mut WSListener, onRequest: W
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
-pub unsafe extern "C" fn WSListener_setLimits(l: *mut WSListener, maxPending: c_int, maxHeaderBytes: c_int) -> c_int {
+pub unsafe extern "C" fn WSListener_setLimits(
+    l: *mut WSListener,
+    maxPending: c_int,
+    maxHeaderBytes: c_int,
+) -> c_int {
     // SAFETY: `inner` checks the pointer and the magic.
     let i = match unsafe { inner(l) } {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let (Ok(pending), Ok(head)) = (usize::try_from(maxPending), usize::try_from(maxHeaderBytes)) else {
+    let (Ok(pending), Ok(head)) = (usize::try_from(maxPending), usize::try_from(maxHeaderBytes))
+    else {
         return LWIP_WS_ERR_ARG;
     };
     if pending == 0 || head < 256 {
@@ -129,10 +142,16 @@ pub unsafe extern "C" fn WSListener_setLimits(l: *mut WSListener, maxPending: c_
 /// `LWIP_WS_ERR_STATE` (already listening), `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
-pub unsafe extern "C" fn WSListener_listen(l: *mut WSListener, addr: *const sys::ip_addr_t, port: u16) -> c_int {
+pub unsafe extern "C" fn WSListener_listen(
+    l: *mut WSListener,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+) -> c_int {
     // SAFETY: `inner` checks `l`; `addr` is NULL or a valid ip_addr_t.
     match unsafe { inner(l) } {
-        Ok(i) => result(unsafe { listener::listen(core::ptr::addr_of_mut!((*i).listener), addr, port) }),
+        Ok(i) => {
+            result(unsafe { listener::listen(core::ptr::addr_of_mut!((*i).listener), addr, port) })
+        }
         Err(code) => code,
     }
 }
@@ -173,7 +192,11 @@ pub unsafe extern "C" fn WSS_upgrade(wss: *mut WSS, req: *mut HttpRequest) -> c_
 ///
 /// Context and returns: as `WSS_upgrade`.
 #[no_mangle]
-pub unsafe extern "C" fn WSS_upgradeProtocol(wss: *mut WSS, req: *mut HttpRequest, protocol: *const c_char) -> c_int {
+pub unsafe extern "C" fn WSS_upgradeProtocol(
+    wss: *mut WSS,
+    req: *mut HttpRequest,
+    protocol: *const c_char,
+) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; req => {
         // SAFETY: `protocol` is NULL or NUL-terminated; copy it first: it may point into
         // the request, which the upgrade releases.
@@ -272,7 +295,10 @@ pub unsafe extern "C" fn HttpRequest_getQuery(req: *const HttpRequest) -> *const
 /// The value of the first header called `name` (case-insensitive), e.g. "Origin",
 /// "Cookie", "Authorization"; NULL when absent.
 #[no_mangle]
-pub unsafe extern "C" fn HttpRequest_getHeaderValue(req: *const HttpRequest, name: *const c_char) -> *const c_char {
+pub unsafe extern "C" fn HttpRequest_getHeaderValue(
+    req: *const HttpRequest,
+    name: *const c_char,
+) -> *const c_char {
     boundary!(core::ptr::null(); req, name => {
         // SAFETY: `req` is live and `name` NUL-terminated.
         req_ref(req).map_or(core::ptr::null(), |r| r.header(unsafe { core::ffi::CStr::from_ptr(name) }.to_bytes()))
@@ -314,8 +340,13 @@ pub unsafe extern "C" fn HttpRequest_getHeader(
 /// Subprotocol number `i` (0-based) offered in `Sec-WebSocket-Protocol`, or NULL past the
 /// end.
 #[no_mangle]
-pub unsafe extern "C" fn HttpRequest_getProtocol(req: *const HttpRequest, i: c_int) -> *const c_char {
-    let Ok(i) = usize::try_from(i) else { return core::ptr::null() };
+pub unsafe extern "C" fn HttpRequest_getProtocol(
+    req: *const HttpRequest,
+    i: c_int,
+) -> *const c_char {
+    let Ok(i) = usize::try_from(i) else {
+        return core::ptr::null();
+    };
     // SAFETY: `req` is NULL or live.
     req_ref(req).map_or(core::ptr::null(), |r| r.protocol(i))
 }

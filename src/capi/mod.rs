@@ -33,16 +33,16 @@ pub(crate) use boundary;
 /// Called with each complete message. `data` is followed by a 0 byte (so text can be used
 /// as a C string), is read-only, and is valid only until the callback returns. `len` is
 /// the payload length; `isTxt` is 1 for text (valid UTF-8), 0 for binary.
-pub type WSSCB_Frame =
-    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, isTxt: c_int)>;
+pub type WSSCB_Frame = Option<
+    unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, isTxt: c_int),
+>;
 
 /// Called exactly once when a connection ends; it is the connection's last callback, and
 /// after it the `WSS` storage may be reused or freed. `status` > 0: the close code of the
 /// close handshake (the peer's code, 1005 if it sent none; or the code we sent when the
 /// peer broke the protocol: 1002, 1007, 1009, 1011). `status` < 0: the connection was
 /// dropped, one of the `LWIP_WS_DROP_*` values.
-pub type WSSCB_Close =
-    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, status: c_int)>;
+pub type WSSCB_Close = Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, status: c_int)>;
 
 /// Called with a ping's payload (0..125 bytes, not NUL-terminated). The pong with the same
 /// payload is already queued.
@@ -56,8 +56,7 @@ pub type WSSCB_Open =
 
 /// Called after a `WSS_write` returned `LWIP_WS_ERR_WOULD_BLOCK`, once the send queue has
 /// drained to half its limit: writing may resume.
-pub type WSSCB_Writable =
-    Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS)>;
+pub type WSSCB_Writable = Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS)>;
 
 /// The callbacks of a connection. Embed it as the FIRST member of your own struct to carry
 /// context, and cast the `WSSCB*` each callback receives back to your struct:
@@ -446,7 +445,12 @@ pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut W
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
 /// `closeFp` may run before this returns.
 #[no_mangle]
-pub unsafe extern "C" fn WSS_connect(wss: *mut WSS, pcb: *mut sys::lwipws_pcb, data: *const c_void, len: c_int) -> c_int {
+pub unsafe extern "C" fn WSS_connect(
+    wss: *mut WSS,
+    pcb: *mut sys::lwipws_pcb,
+    data: *const c_void,
+    len: c_int,
+) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; pcb => {
         let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
         if n > 0 && data.is_null() {
@@ -469,10 +473,17 @@ pub unsafe extern "C" fn WSS_connect(wss: *mut WSS, pcb: *mut sys::lwipws_pcb, d
 /// Parses a C string argument as UTF-8 (NULL allowed when `optional`).
 pub(crate) unsafe fn c_str<'a>(s: *const c_char, optional: bool) -> Result<Option<&'a str>, c_int> {
     if s.is_null() {
-        return if optional { Ok(None) } else { Err(LWIP_WS_ERR_ARG) };
+        return if optional {
+            Ok(None)
+        } else {
+            Err(LWIP_WS_ERR_ARG)
+        };
     }
     // SAFETY: non-NULL, NUL-terminated (caller contract).
-    unsafe { CStr::from_ptr(s) }.to_str().map(Some).map_err(|_| LWIP_WS_ERR_ARG)
+    unsafe { CStr::from_ptr(s) }
+        .to_str()
+        .map(Some)
+        .map_err(|_| LWIP_WS_ERR_ARG)
 }
 
 /// Most subprotocols `WSS_openClient` offers.
@@ -542,14 +553,25 @@ pub unsafe extern "C" fn WSS_openClient(
 /// (not open: handshake not finished or close started), `LWIP_WS_ERR_NO_MEM`,
 /// `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
-pub unsafe extern "C" fn WSS_write(o: *mut WSS, data: *const c_void, len: c_int, isTxt: c_int) -> c_int {
-    let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
+pub unsafe extern "C" fn WSS_write(
+    o: *mut WSS,
+    data: *const c_void,
+    len: c_int,
+    isTxt: c_int,
+) -> c_int {
+    let Ok(n) = usize::try_from(len) else {
+        return LWIP_WS_ERR_ARG;
+    };
     if n > 0 && data.is_null() {
         return LWIP_WS_ERR_ARG;
     }
     // SAFETY: `data` has `n` readable bytes (caller contract); with_conn checks `o`.
     unsafe {
-        let payload: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
+        let payload: &[u8] = if n == 0 {
+            &[]
+        } else {
+            core::slice::from_raw_parts(data.cast(), n)
+        };
         with_conn(o, |c| {
             if !(*c).is_open() {
                 return Err(OpError::State);
@@ -566,7 +588,9 @@ pub unsafe extern "C" fn WSS_write(o: *mut WSS, data: *const c_void, len: c_int,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
 pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) -> c_int {
-    let Ok(n) = usize::try_from(len) else { return LWIP_WS_ERR_ARG };
+    let Ok(n) = usize::try_from(len) else {
+        return LWIP_WS_ERR_ARG;
+    };
     if n > 0 && data.is_null() {
         return LWIP_WS_ERR_ARG;
     }
@@ -575,7 +599,11 @@ pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) 
     }
     // SAFETY: as in WSS_write.
     unsafe {
-        let payload: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
+        let payload: &[u8] = if n == 0 {
+            &[]
+        } else {
+            core::slice::from_raw_parts(data.cast(), n)
+        };
         with_conn(o, |c| {
             if !(*c).is_open() {
                 return Err(OpError::State);

@@ -142,7 +142,9 @@ impl Conn {
 
     /// True when messages may be sent (handshake done, no close started).
     pub fn is_open(&self) -> bool {
-        self.engine.as_ref().is_some_and(|e| e.state() == State::Open)
+        self.engine
+            .as_ref()
+            .is_some_and(|e| e.state() == State::Open)
     }
 
     /// The engine's state, if active.
@@ -293,7 +295,11 @@ pub unsafe fn start_client(
             sys::lwipws_abort(pcb);
             (*conn).pcb = ptr::null_mut();
             (*conn).engine = None;
-            return Err(if e == err::MEM { OpError::NoMem } else { OpError::Lwip });
+            return Err(if e == err::MEM {
+                OpError::NoMem
+            } else {
+                OpError::Lwip
+            });
         }
     }
     Ok(())
@@ -485,11 +491,19 @@ pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
 enum Raw {
     Request(HttpRequest),
     Open(Option<(*const u8, usize)>),
-    Message { text: bool, data: *mut u8, len: usize, nul: Nul },
+    Message {
+        text: bool,
+        data: *mut u8,
+        len: usize,
+        nul: Nul,
+    },
     Ping(*mut u8, usize),
     Pong(*mut u8, usize),
     Ended(Ending),
 }
+
+/// A terminated empty string for empty messages.
+static EMPTY: [u8; 1] = [0];
 
 /// Where the 0 byte after a message comes from.
 enum Nul {
@@ -536,6 +550,15 @@ unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: 
         Event::Request(req) => Raw::Request(HttpRequest::new(conn, &req)),
         Event::Open { protocol } => Raw::Open(protocol.map(|p| (p.as_ptr(), p.len()))),
         Event::HandshakeFailed(_) => Raw::Ended(Ending::HandshakeFailed),
+        Event::Message { text, data } if data.is_empty() => {
+            // An empty slice may point anywhere: hand out a real, terminated empty string.
+            Raw::Message {
+                text,
+                data: EMPTY.as_ptr().cast_mut(),
+                len: 0,
+                nul: Nul::Present,
+            }
+        }
         Event::Message { text, data } => {
             let at = data.as_ptr() as usize;
             let nul = if at >= start && at < start + len.max(1) {
@@ -547,12 +570,22 @@ unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: 
             } else {
                 Nul::Present
             };
-            Raw::Message { text, data: data.as_ptr().cast_mut(), len: data.len(), nul }
+            Raw::Message {
+                text,
+                data: data.as_ptr().cast_mut(),
+                len: data.len(),
+                nul,
+            }
         }
         Event::Chunk { text, data, .. } => {
             // Streaming is not exposed through the C API yet; deliver pieces as messages.
             let _ = role;
-            Raw::Message { text, data: data.as_ptr().cast_mut(), len: data.len(), nul: Nul::Copy }
+            Raw::Message {
+                text,
+                data: data.as_ptr().cast_mut(),
+                len: data.len(),
+                nul: Nul::Copy,
+            }
         }
         Event::Ping(d) => Raw::Ping(d.as_ptr().cast_mut(), d.len()),
         Event::Pong(d) => Raw::Pong(d.as_ptr().cast_mut(), d.len()),
@@ -611,7 +644,12 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                 (*conn).scratch = scratch;
                 Some(conn)
             }
-            Raw::Message { text, data, len, nul } => {
+            Raw::Message {
+                text,
+                data,
+                len,
+                nul,
+            } => {
                 let alive = match nul {
                     Nul::Present => call_hook(conn, || (hooks.message)(conn, data, len, text)),
                     Nul::Swap => {
@@ -689,7 +727,8 @@ unsafe extern "C" fn on_recv(
         let mut cur = Some(conn);
         let mut q = p;
         while let (false, Some(c)) = (q.is_null(), cur) {
-            let piece = core::slice::from_raw_parts_mut((*q).payload.cast::<u8>(), usize::from((*q).len));
+            let piece =
+                core::slice::from_raw_parts_mut((*q).payload.cast::<u8>(), usize::from((*q).len));
             cur = feed(c, piece);
             q = (*q).next;
         }
@@ -724,7 +763,11 @@ unsafe fn on_fin(conn: *mut Conn) -> Flow {
     }
 }
 
-unsafe extern "C" fn on_sent(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb, _len: u16) -> sys::err_t {
+unsafe extern "C" fn on_sent(
+    arg: *mut c_void,
+    _pcb: *mut sys::lwipws_pcb,
+    _len: u16,
+) -> sys::err_t {
     let conn: *mut Conn = arg.cast();
     if conn.is_null() {
         return err::OK;

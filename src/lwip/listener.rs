@@ -56,7 +56,10 @@ impl HttpRequest {
         let headers = req.headers().count();
         let protocols = req.subprotocols().count();
         // The head is at most max_header_bytes; its parts plus one NUL each fit in twice.
-        let need = 2 * req.headers().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>()
+        let need = 2 * req
+            .headers()
+            .map(|(n, v)| n.len() + v.len() + 2)
+            .sum::<usize>()
             + req.method().len()
             + req.path().len()
             + req.query().map_or(0, str::len)
@@ -87,7 +90,9 @@ impl HttpRequest {
     }
 
     fn at(&self, off: usize) -> *const c_char {
-        self.arena.get(off..).map_or(ptr::null(), |s| s.as_ptr().cast())
+        self.arena
+            .get(off..)
+            .map_or(ptr::null(), |s| s.as_ptr().cast())
     }
 
     fn bytes_at(&self, off: usize) -> &[u8] {
@@ -171,7 +176,11 @@ impl HttpRequest {
     /// Validate the upgrade, queue the 101, and move the connection into `target` (an
     /// idle connection whose configuration then applies). On a failed validation the HTTP
     /// error is queued instead and `Err(Arg)` returned.
-    pub unsafe fn upgrade(&mut self, target: *mut Conn, protocol: Option<&str>) -> Result<(), OpError> {
+    pub unsafe fn upgrade(
+        &mut self,
+        target: *mut Conn,
+        protocol: Option<&str>,
+    ) -> Result<(), OpError> {
         // SAFETY: `conn` is the live HTTP connection; `target` is a constructed Conn.
         unsafe {
             if self.answered || (*target).is_active() {
@@ -248,7 +257,10 @@ unsafe fn release(conn: *mut Conn) {
 
 impl Listener {
     /// An idle listener.
-    pub fn new(on_request: unsafe fn(*mut c_void, &mut HttpRequest), user: *mut c_void) -> Listener {
+    pub fn new(
+        on_request: unsafe fn(*mut c_void, &mut HttpRequest),
+        user: *mut c_void,
+    ) -> Listener {
         Listener {
             pcb: ptr::null_mut(),
             on_request,
@@ -271,7 +283,11 @@ impl Listener {
 }
 
 /// Start listening on `addr` (NULL: any) and `port`.
-pub unsafe fn listen(l: *mut Listener, addr: *const sys::ip_addr_t, port: u16) -> Result<(), OpError> {
+pub unsafe fn listen(
+    l: *mut Listener,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+) -> Result<(), OpError> {
     // SAFETY: `l` is a constructed listener at a stable address.
     unsafe {
         if !(*l).pcb.is_null() {
@@ -284,7 +300,11 @@ pub unsafe fn listen(l: *mut Listener, addr: *const sys::ip_addr_t, port: u16) -
         let e = sys::lwipws_bind(pcb, addr, port);
         if e != err::OK {
             sys::lwipws_close(pcb);
-            return Err(if e == err::USE { OpError::Arg } else { OpError::Lwip });
+            return Err(if e == err::USE {
+                OpError::Arg
+            } else {
+                OpError::Lwip
+            });
         }
         let lpcb = sys::lwipws_listen(pcb, 8);
         if lpcb.is_null() {
@@ -318,7 +338,11 @@ pub unsafe fn shutdown(l: *mut Listener) {
     }
 }
 
-unsafe extern "C" fn on_accept(arg: *mut c_void, newpcb: *mut sys::lwipws_pcb, e: sys::err_t) -> sys::err_t {
+unsafe extern "C" fn on_accept(
+    arg: *mut c_void,
+    newpcb: *mut sys::lwipws_pcb,
+    e: sys::err_t,
+) -> sys::err_t {
     let l: *mut Listener = arg.cast();
     if l.is_null() || newpcb.is_null() || e != err::OK {
         return err::VAL;

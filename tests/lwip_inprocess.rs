@@ -1,0 +1,878 @@
+//! Both ends in one in-process lwIP stack (lwIP 2.1.3 compiled from source, loopback
+//! netif), driven through the exported C API exactly as C firmware would. After every test
+//! lwIP's heap and pool statistics are back to where they started.
+//!
+//! Run with `cargo test --features host-lwip --test lwip_inprocess`.
+#![cfg(feature = "host-lwip")]
+
+use core::ffi::{c_char, c_int, c_void};
+use std::ffi::{CStr, CString};
+use std::sync::{Mutex, MutexGuard};
+
+use lwip_sys::*;
+use lwip_ws::capi::*;
+
+/// lwIP is single-threaded; the test harness is not.
+static LWIP: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    let guard = LWIP.lock().unwrap_or_else(|e| e.into_inner());
+    unsafe { unixport_init() };
+    guard
+}
+
+fn loopback() -> ip_addr_t {
+    ip_addr_t {
+        addr: u32::from_ne_bytes([127, 0, 0, 1]),
+    }
+}
+
+/// lwIP heap bytes and per-pool elements in use.
+fn usage() -> (i64, Vec<(String, i64)>) {
+    unsafe {
+        let pools = (0..lwipws_stats_memp_count())
+            .map(|i| {
+                let name = CStr::from_ptr(lwipws_stats_memp_name(i))
+                    .to_string_lossy()
+                    .into_owned();
+                (name, lwipws_stats_memp_used(i) as i64)
+            })
+            .collect();
+        (lwipws_stats_mem_used() as i64, pools)
+    }
+}
+
+/// Lets TIME_WAIT and every timer run out (2 * TCP_MSL is 120 s).
+fn settle() {
+    unsafe { unixport_run_for(130_000) };
+}
+
+/// Runs the stack until `done` holds; fails the test after `max_steps` polls. Every 50
+/// idle polls, lwIP's clock moves 250 ms so its timers (delayed ACK, retransmit) run.
+fn pump(max_steps: usize, mut done: impl FnMut() -> bool) {
+    for i in 0..max_steps {
+        unsafe { unixport_poll() };
+        if done() {
+            return;
+        }
+        if i % 50 == 49 {
+            unsafe { unixport_run_for(250) };
+        }
+    }
+    panic!("condition not reached within {max_steps} polls");
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Ev {
+    Open(Option<String>),
+    Msg(bool, Vec<u8>),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(i32),
+    Writable,
+}
+
+/// Callbacks plus what they saw. `WSSCB` first: the library hands us `&side.cb`.
+#[repr(C)]
+struct Side {
+    cb: WSSCB,
+    events: Vec<Ev>,
+    echo: bool,
+    /// Every frame's data was followed by a 0 byte.
+    nul_terminated: bool,
+    /// Echo writes that did not return LWIP_WS_OK.
+    echo_failures: Vec<c_int>,
+}
+
+impl Side {
+    fn new(echo: bool) -> Box<Side> {
+        let mut s = Box::new(Side {
+            cb: WSSCB {
+                frameFp: None,
+                closeFp: None,
+                pingFp: None,
+                pongFp: None,
+                openFp: None,
+                writableFp: None,
+            },
+            events: Vec::new(),
+            echo,
+            nul_terminated: true,
+            echo_failures: Vec::new(),
+        });
+        unsafe {
+            assert_eq!(
+                WSSCB_constructor(&mut s.cb, Some(on_frame), Some(on_close), Some(on_ping)),
+                LWIP_WS_OK
+            );
+        }
+        s.cb.pongFp = Some(on_pong);
+        s.cb.openFp = Some(on_open);
+        s.cb.writableFp = Some(on_writable);
+        s
+    }
+
+    fn closes(&self) -> Vec<i32> {
+        self.events
+            .iter()
+            .filter_map(|e| if let Ev::Close(s) = e { Some(*s) } else { None })
+            .collect()
+    }
+
+    fn messages(&self) -> Vec<(bool, Vec<u8>)> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let Ev::Msg(t, d) = e {
+                    Some((*t, d.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+unsafe fn side<'a>(o: *mut WSSCB) -> &'a mut Side {
+    &mut *o.cast::<Side>()
+}
+
+unsafe extern "C" fn on_frame(
+    o: *mut WSSCB,
+    wss: *mut WSS,
+    data: *mut c_void,
+    len: c_int,
+    txt: c_int,
+) {
+    let s = side(o);
+    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec();
+    if *data.cast::<u8>().add(len as usize) != 0 {
+        s.nul_terminated = false;
+    }
+    s.events.push(Ev::Msg(txt != 0, bytes));
+    if s.echo {
+        let rc = WSS_write(wss, data, len, txt);
+        if rc != LWIP_WS_OK {
+            s.echo_failures.push(rc);
+        }
+    }
+}
+
+unsafe extern "C" fn on_close(o: *mut WSSCB, _wss: *mut WSS, status: c_int) {
+    side(o).events.push(Ev::Close(status));
+}
+
+unsafe extern "C" fn on_ping(o: *mut WSSCB, _wss: *mut WSS, data: *mut c_void, len: c_int) {
+    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec();
+    side(o).events.push(Ev::Ping(bytes));
+}
+
+unsafe extern "C" fn on_pong(o: *mut WSSCB, _wss: *mut WSS, data: *mut c_void, len: c_int) {
+    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec();
+    side(o).events.push(Ev::Pong(bytes));
+}
+
+unsafe extern "C" fn on_open(o: *mut WSSCB, _wss: *mut WSS, protocol: *const c_char) {
+    let p = (!protocol.is_null()).then(|| CStr::from_ptr(protocol).to_string_lossy().into_owned());
+    side(o).events.push(Ev::Open(p));
+}
+
+unsafe extern "C" fn on_writable(o: *mut WSSCB, _wss: *mut WSS) {
+    side(o).events.push(Ev::Writable);
+}
+
+fn new_wss() -> Box<WSS> {
+    Box::new(WSS {
+        _opaque: [0; LWIP_WS_WSS_WORDS],
+    })
+}
+
+/// A WSListener that serves "/" with a small page and upgrades "/echo" into a pool slot.
+#[repr(C)]
+struct Server {
+    l: WSListener,
+    slots: Vec<WSS>,
+    side: Box<Side>,
+    max_message: u32,
+    protocol: Option<CString>,
+    requests: Vec<String>,
+}
+
+unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
+    let srv = &mut *l.cast::<Server>();
+    let path = CStr::from_ptr(HttpRequest_getPath(req))
+        .to_string_lossy()
+        .into_owned();
+    srv.requests.push(path.clone());
+    if path == "/" {
+        let body = b"<html>hello</html>";
+        let ctype = c"text/html";
+        assert_eq!(
+            HttpRequest_respond(
+                req,
+                200,
+                ctype.as_ptr(),
+                body.as_ptr().cast(),
+                body.len() as c_int
+            ),
+            LWIP_WS_OK
+        );
+        return;
+    }
+    if path != "/echo" {
+        return; // the library answers 404
+    }
+    let cb: *mut WSSCB = &mut srv.side.cb;
+    for slot in srv.slots.iter_mut() {
+        if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
+            assert_eq!(WSS_setMaxMessage(slot, srv.max_message), LWIP_WS_OK);
+            let proto = srv
+                .protocol
+                .as_ref()
+                .map_or(std::ptr::null(), |p| p.as_ptr());
+            WSS_upgradeProtocol(slot, req, proto);
+            return;
+        }
+    }
+    HttpRequest_reject(req, 503);
+}
+
+fn start_server(port: u16, max_message: u32) -> Box<Server> {
+    let mut srv = Box::new(Server {
+        l: WSListener {
+            _opaque: [0; LWIP_WS_LISTENER_WORDS],
+        },
+        slots: (0..8)
+            .map(|_| WSS {
+                _opaque: [0; LWIP_WS_WSS_WORDS],
+            })
+            .collect(),
+        side: Side::new(true),
+        max_message,
+        protocol: None,
+        requests: Vec::new(),
+    });
+    unsafe {
+        assert_eq!(
+            WSListener_constructor(&mut srv.l, Some(on_request)),
+            LWIP_WS_OK
+        );
+        assert_eq!(
+            WSListener_listen(&mut srv.l, std::ptr::null(), port),
+            LWIP_WS_OK
+        );
+    }
+    srv
+}
+
+fn stop_server(mut srv: Box<Server>) {
+    unsafe {
+        WSListener_destructor(&mut srv.l);
+        for slot in srv.slots.iter_mut() {
+            WSS_destructor(slot);
+        }
+    }
+}
+
+fn open_client(port: u16, max_message: u32, protocols: Option<&CStr>) -> (Box<WSS>, Box<Side>) {
+    let mut side = Side::new(false);
+    let mut wss = new_wss();
+    let addr = loopback();
+    unsafe {
+        assert_eq!(
+            WSS_constructor(&mut *wss, &mut side.cb, 256, 256),
+            LWIP_WS_OK
+        );
+        assert_eq!(WSS_setMaxMessage(&mut *wss, max_message), LWIP_WS_OK);
+        let rc = WSS_openClient(
+            &mut *wss,
+            &addr,
+            port,
+            c"127.0.0.1".as_ptr(),
+            c"/echo".as_ptr(),
+            protocols.map_or(std::ptr::null(), CStr::as_ptr),
+        );
+        assert_eq!(rc, LWIP_WS_OK);
+    }
+    (wss, side)
+}
+
+fn payload(n: usize, seed: u32) -> Vec<u8> {
+    (0..n as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 24) as u8)
+        .collect()
+}
+
+#[test]
+fn echo_every_size_both_kinds_through_the_listener() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let max = 1 << 21;
+    let srv = start_server(8101, max);
+    let (mut wss, client) = open_client(8101, max, None);
+    pump(20_000, || client.events.contains(&Ev::Open(None)));
+
+    let mut sent = Vec::new();
+    for (i, n) in [0usize, 1, 125, 126, 65535, 65536, 1 << 20]
+        .into_iter()
+        .enumerate()
+    {
+        for text in [true, false] {
+            let data = if text {
+                vec![b'a' + (i as u8 % 26); n]
+            } else {
+                payload(n, i as u32)
+            };
+            let rc = unsafe {
+                WSS_write(
+                    &mut *wss,
+                    data.as_ptr().cast(),
+                    n as c_int,
+                    c_int::from(text),
+                )
+            };
+            assert_eq!(rc, LWIP_WS_OK, "write of {n} bytes");
+            sent.push((text, data));
+            let want = sent.len();
+            pump(200_000, || client.messages().len() == want);
+        }
+    }
+    assert_eq!(client.messages(), sent, "echoed messages differ");
+    assert_eq!(srv.side.messages(), sent, "server saw different messages");
+    assert!(
+        client.nul_terminated && srv.side.nul_terminated,
+        "frame data must be NUL-terminated"
+    );
+    assert!(
+        srv.side.echo_failures.is_empty(),
+        "{:?}",
+        srv.side.echo_failures
+    );
+
+    unsafe { assert_eq!(WSS_close(&mut *wss, 1000), LWIP_WS_OK) };
+    unsafe {
+        assert_eq!(
+            WSS_write(&mut *wss, b"x".as_ptr().cast(), 1, 1),
+            LWIP_WS_ERR_STATE
+        )
+    };
+    pump(20_000, || {
+        client.closes().len() == 1 && srv.side.closes().len() == 1
+    });
+    assert_eq!(client.closes(), vec![1000]);
+    assert_eq!(srv.side.closes(), vec![1000]);
+    unsafe { WSS_destructor(&mut *wss) };
+    stop_server(srv);
+    settle();
+    assert_eq!(
+        usage(),
+        baseline,
+        "lwIP memory or pools not back to baseline"
+    );
+}
+
+#[test]
+fn subprotocol_ping_pong_and_server_initiated_close() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let mut srv = start_server(8102, 65536);
+    srv.protocol = Some(CString::new("chat.v2").unwrap());
+    let (mut wss, client) = open_client(8102, 65536, Some(c"chat.v1, chat.v2"));
+    pump(20_000, || !client.events.is_empty());
+    assert_eq!(client.events[0], Ev::Open(Some("chat.v2".into())));
+
+    let ping = b"are you there?";
+    unsafe {
+        assert_eq!(
+            WSS_ping(&mut *wss, ping.as_ptr().cast(), ping.len() as c_int),
+            LWIP_WS_OK
+        )
+    };
+    pump(20_000, || client.events.contains(&Ev::Pong(ping.to_vec())));
+    assert!(srv.side.events.contains(&Ev::Ping(ping.to_vec())));
+    let long = [0u8; 126];
+    unsafe {
+        assert_eq!(
+            WSS_ping(&mut *wss, long.as_ptr().cast(), 126),
+            LWIP_WS_ERR_TOO_BIG
+        )
+    };
+
+    // The server closes with an application code; the client sees that code.
+    let slot: *mut WSS = srv
+        .slots
+        .iter_mut()
+        .map(|s| s as *mut WSS)
+        .find(|&s| unsafe { WSS_isValid(s) } == 1)
+        .expect("an open slot");
+    unsafe { assert_eq!(WSS_close(slot, 4000), LWIP_WS_OK) };
+    unsafe { assert_eq!(WSS_close(slot, 4000), LWIP_WS_ERR_STATE) };
+    pump(20_000, || {
+        client.closes().len() == 1 && srv.side.closes().len() == 1
+    });
+    assert_eq!(client.closes(), vec![4000]);
+    assert_eq!(srv.side.closes(), vec![4000]);
+    unsafe { WSS_destructor(&mut *wss) };
+    stop_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}
+
+#[test]
+fn a_full_queue_refuses_whole_frames_then_reports_writable() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let mut srv = start_server(8103, 65536);
+    srv.side.echo = false;
+    let (mut wss, client) = open_client(8103, 65536, None);
+    pump(20_000, || client.events.contains(&Ev::Open(None)));
+
+    // Without polling, lwIP's send buffer and then our queue fill up.
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for i in 0..64u32 {
+        let data = payload(30_000, i);
+        let rc = unsafe { WSS_write(&mut *wss, data.as_ptr().cast(), data.len() as c_int, 0) };
+        match rc {
+            LWIP_WS_OK => accepted.push((false, data)),
+            LWIP_WS_ERR_WOULD_BLOCK => refused += 1,
+            other => panic!("unexpected write result {other}"),
+        }
+    }
+    assert!(refused > 0, "the bounded queue never filled");
+    assert!(unsafe { WSS_queued(&mut *wss) } as usize <= 65_550);
+    let too_big = payload(70_000, 0);
+    let rc = unsafe {
+        WSS_write(
+            &mut *wss,
+            too_big.as_ptr().cast(),
+            too_big.len() as c_int,
+            0,
+        )
+    };
+    assert!(
+        rc == LWIP_WS_ERR_TOO_BIG || rc == LWIP_WS_ERR_WOULD_BLOCK,
+        "{rc}"
+    );
+
+    let want = accepted.len();
+    pump(200_000, || {
+        srv.side.messages().len() == want && client.events.contains(&Ev::Writable)
+    });
+    assert_eq!(
+        srv.side.messages(),
+        accepted,
+        "accepted frames must arrive whole and in order"
+    );
+
+    unsafe { assert_eq!(WSS_close(&mut *wss, 1000), LWIP_WS_OK) };
+    pump(20_000, || {
+        client.closes().len() == 1 && srv.side.closes().len() == 1
+    });
+    unsafe { WSS_destructor(&mut *wss) };
+    stop_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}
+
+/// A bare lwIP TCP client, to send exact bytes and see exact answers.
+#[derive(Default)]
+struct RawClient {
+    pcb: *mut lwipws_pcb,
+    received: Vec<u8>,
+    fin: bool,
+    err: Option<err_t>,
+    connected: bool,
+}
+
+unsafe extern "C" fn raw_recv(
+    arg: *mut c_void,
+    pcb: *mut lwipws_pcb,
+    p: *mut pbuf,
+    _e: err_t,
+) -> err_t {
+    let c = &mut *arg.cast::<RawClient>();
+    if p.is_null() {
+        c.fin = true;
+        return ERR_OK as err_t;
+    }
+    let mut q = p;
+    while !q.is_null() {
+        c.received.extend_from_slice(std::slice::from_raw_parts(
+            (*q).payload.cast::<u8>(),
+            usize::from((*q).len),
+        ));
+        q = (*q).next;
+    }
+    lwipws_recved(pcb, (*p).tot_len);
+    pbuf_free(p);
+    ERR_OK as err_t
+}
+
+unsafe extern "C" fn raw_err(arg: *mut c_void, e: err_t) {
+    let c = &mut *arg.cast::<RawClient>();
+    c.err = Some(e);
+    c.pcb = std::ptr::null_mut();
+}
+
+unsafe extern "C" fn raw_connected(arg: *mut c_void, _pcb: *mut lwipws_pcb, _e: err_t) -> err_t {
+    (*arg.cast::<RawClient>()).connected = true;
+    ERR_OK as err_t
+}
+
+impl RawClient {
+    fn connect(port: u16) -> Box<RawClient> {
+        let mut c = Box::<RawClient>::default();
+        let addr = loopback();
+        unsafe {
+            c.pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
+            let arg: *mut RawClient = &mut *c;
+            lwipws_arg(c.pcb, arg.cast());
+            lwipws_recv(c.pcb, Some(raw_recv));
+            lwipws_err(c.pcb, Some(raw_err));
+            assert_eq!(
+                lwipws_connect(c.pcb, &addr, port, Some(raw_connected)),
+                ERR_OK as err_t
+            );
+        }
+        pump(20_000, || c.connected);
+        c
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        unsafe {
+            assert_eq!(
+                lwipws_write(
+                    self.pcb,
+                    bytes.as_ptr().cast(),
+                    bytes.len() as u16,
+                    lwipws_write_flag_copy()
+                ),
+                ERR_OK as err_t
+            );
+            lwipws_output(self.pcb);
+        }
+    }
+
+    /// Close (or, with `reset`, abort) our side and forget the pcb.
+    fn finish(&mut self, reset: bool) {
+        if self.pcb.is_null() {
+            return;
+        }
+        unsafe {
+            lwipws_arg(self.pcb, std::ptr::null_mut());
+            lwipws_recv(self.pcb, None);
+            lwipws_err(self.pcb, None);
+            if reset || lwipws_close(self.pcb) != ERR_OK as err_t {
+                lwipws_abort(self.pcb);
+            }
+        }
+        self.pcb = std::ptr::null_mut();
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.received).into_owned()
+    }
+}
+
+const UPGRADE: &[u8] =
+    b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+#[test]
+fn page_404_and_each_bad_handshake_get_their_status_and_a_closed_connection() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let srv = start_server(8104, 65536);
+    let ok = "GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "page",
+            "GET / HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+            "HTTP/1.1 200",
+        ),
+        (
+            "unknown path",
+            "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+            "HTTP/1.1 404",
+        ),
+        (
+            "RFC 6455 4.2.1 (1) method POST",
+            ok.replacen("GET", "POST", 1),
+            "HTTP/1.1 405",
+        ),
+        (
+            "RFC 6455 4.2.1 (1) HTTP/1.0",
+            ok.replacen("HTTP/1.1", "HTTP/1.0", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (2) no Host",
+            ok.replacen("Host: t\r\n", "", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (3) no Upgrade",
+            ok.replacen("Upgrade: websocket\r\n", "", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (4) no Connection",
+            ok.replacen("Connection: Upgrade\r\n", "", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (5) 15-byte key",
+            ok.replacen("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25j", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (5) key not base64",
+            ok.replacen("dGhlIHNhbXBsZSBub25jZQ==", "!!!!!!!!!!!!!!!!!!!!!!==", 1),
+            "HTTP/1.1 400",
+        ),
+        (
+            "RFC 6455 4.2.1 (6) version 8",
+            ok.replacen("Version: 13", "Version: 8", 1),
+            "HTTP/1.1 426",
+        ),
+        (
+            "RFC 6455 4.2.1 header block over 4 KiB",
+            ok.replacen(
+                "Host: t\r\n",
+                &format!("Host: t\r\nX-Pad: {}\r\n", "a".repeat(5000)),
+                1,
+            ),
+            "HTTP/1.1 431",
+        ),
+    ];
+    for (name, request, status) in &cases {
+        let mut c = RawClient::connect(8104);
+        for chunk in request.as_bytes().chunks(1400) {
+            c.send(chunk);
+            pump(1000, || true);
+        }
+        pump(20_000, || c.fin || c.err.is_some());
+        assert!(
+            c.text().starts_with(status),
+            "{name}: got {:?}",
+            c.text().lines().next()
+        );
+        assert!(
+            c.text().to_ascii_lowercase().contains("connection: close"),
+            "{name}"
+        );
+        if *status == "HTTP/1.1 426" {
+            assert!(c.text().contains("Sec-WebSocket-Version: 13"), "{name}");
+        }
+        c.finish(false);
+    }
+    // Nothing was upgraded, so no WebSocket callback ran.
+    assert!(srv.side.events.is_empty(), "{:?}", srv.side.events);
+    stop_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}
+
+/// A raw listener whose accept callback hands each pcb to `websocket_accept`.
+struct RawServer {
+    pcb: *mut lwipws_pcb,
+    wss: Box<WSS>,
+    side: Box<Side>,
+}
+
+unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
+    let s = &mut *arg.cast::<RawServer>();
+    let cb: *mut WSSCB = &mut s.side.cb;
+    assert_eq!(WSS_constructor(&mut *s.wss, cb, 128, 128), LWIP_WS_OK);
+    assert_eq!(WSS_setTimeouts(&mut *s.wss, 3000, 2000), LWIP_WS_OK);
+    assert_eq!(websocket_accept(newpcb, &mut *s.wss), LWIP_WS_OK);
+    ERR_OK as err_t
+}
+
+fn raw_server(port: u16) -> Box<RawServer> {
+    let mut s = Box::new(RawServer {
+        pcb: std::ptr::null_mut(),
+        wss: new_wss(),
+        side: Side::new(true),
+    });
+    unsafe {
+        let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
+        assert_eq!(lwipws_bind(pcb, std::ptr::null(), port), ERR_OK as err_t);
+        s.pcb = lwipws_listen(pcb, 1);
+        let arg: *mut RawServer = &mut *s;
+        lwipws_arg(s.pcb, arg.cast());
+        lwipws_accept(s.pcb, Some(raw_accept));
+    }
+    s
+}
+
+fn stop_raw_server(mut s: Box<RawServer>) {
+    unsafe {
+        lwipws_close(s.pcb);
+        WSS_destructor(&mut *s.wss);
+    }
+}
+
+/// A masked client frame (fixed key) for raw clients.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let key = [1u8, 2, 3, 4];
+    let mut f = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+#[test]
+fn websocket_accept_echoes_and_honours_frames_sent_right_behind_the_request() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let srv = raw_server(8105);
+    let mut c = RawClient::connect(8105);
+    let mut bytes = UPGRADE.to_vec();
+    bytes.extend(masked(1, b"first"));
+    c.send(&bytes);
+    pump(20_000, || {
+        c.received.windows(7).any(|w| w == b"\x81\x05first")
+    });
+    assert!(c.text().starts_with("HTTP/1.1 101"), "{}", c.text());
+    assert!(c
+        .text()
+        .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    c.send(&masked(8, &[0x03, 0xe8]));
+    pump(20_000, || c.fin);
+    assert!(
+        c.received.ends_with(&[0x88, 0x02, 0x03, 0xe8]),
+        "close echoed with 1000"
+    );
+    assert_eq!(srv.side.closes(), vec![1000]);
+    c.finish(false);
+    stop_raw_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}
+
+#[test]
+fn slow_handshake_unanswered_close_and_reset_each_end_with_one_negative_status() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let srv = raw_server(8106);
+
+    // A client that sends its request one byte per second is cut off (timeout 3 s).
+    let mut slow = RawClient::connect(8106);
+    for b in UPGRADE.iter().take(8) {
+        if slow.fin || slow.pcb.is_null() {
+            break;
+        }
+        slow.send(&[*b]);
+        unsafe { unixport_run_for(1000) };
+    }
+    pump(20_000, || srv.side.closes().len() == 1);
+    assert_eq!(srv.side.closes(), vec![LWIP_WS_DROP_HANDSHAKE_TIMEOUT]);
+    pump(20_000, || slow.fin || slow.err.is_some());
+    slow.finish(true);
+
+    // A peer that never answers our close is aborted after the close timeout (2 s).
+    let mut mute = RawClient::connect(8106);
+    mute.send(UPGRADE);
+    pump(20_000, || mute.text().starts_with("HTTP/1.1 101"));
+    let mut srv = srv;
+    unsafe { assert_eq!(WSS_close(&mut *srv.wss, 1001), LWIP_WS_OK) };
+    pump(20_000, || {
+        mute.received.ends_with(&[0x88, 0x02, 0x03, 0xe9])
+    });
+    unsafe { unixport_run_for(3000) };
+    pump(20_000, || srv.side.closes().len() == 2);
+    assert_eq!(srv.side.closes()[1], LWIP_WS_DROP_CLOSE_TIMEOUT);
+    pump(20_000, || mute.err.is_some() || mute.fin);
+    mute.finish(true);
+
+    // A peer that resets in the middle of a frame: exactly one close callback, negative.
+    let mut rude = RawClient::connect(8106);
+    rude.send(UPGRADE);
+    pump(20_000, || rude.text().starts_with("HTTP/1.1 101"));
+    let frame = masked(2, &[7u8; 100]);
+    rude.send(&frame[..40]);
+    pump(1000, || true);
+    rude.finish(true);
+    pump(20_000, || srv.side.closes().len() == 3);
+    assert_eq!(srv.side.closes()[2], LWIP_WS_DROP_RESET);
+    unsafe { unixport_run_for(10_000) };
+    assert_eq!(
+        srv.side.closes().len(),
+        3,
+        "no callback after the close callback"
+    );
+
+    stop_raw_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}
+
+#[test]
+fn null_and_unconstructed_storage_get_documented_codes() {
+    let _g = lock();
+    let mut raw = new_wss();
+    let null: *mut WSS = std::ptr::null_mut();
+    unsafe {
+        assert_eq!(WSS_write(null, b"x".as_ptr().cast(), 1, 1), LWIP_WS_ERR_ARG);
+        assert_eq!(
+            WSS_write(&mut *raw, b"x".as_ptr().cast(), 1, 1),
+            LWIP_WS_ERR_NOT_CONSTRUCTED
+        );
+        assert_eq!(WSS_close(&mut *raw, 1000), LWIP_WS_ERR_NOT_CONSTRUCTED);
+        assert_eq!(WSS_isValid(null), 0);
+        assert_eq!(
+            WSS_constructor(null, std::ptr::null_mut(), 1, 1),
+            LWIP_WS_ERR_ARG
+        );
+        let mut side = Side::new(false);
+        assert_eq!(
+            WSS_constructor(&mut *raw, &mut side.cb, -1, 1),
+            LWIP_WS_ERR_ARG
+        );
+        assert_eq!(WSS_constructor(&mut *raw, &mut side.cb, 64, 64), LWIP_WS_OK);
+        assert_eq!(
+            WSS_write(&mut *raw, b"x".as_ptr().cast(), 1, 1),
+            LWIP_WS_ERR_STATE
+        );
+        assert_eq!(
+            WSS_close(&mut *raw, 1005),
+            LWIP_WS_ERR_ARG,
+            "1005 may not be sent"
+        );
+        assert_eq!(WSS_close(&mut *raw, 1000), LWIP_WS_ERR_STATE);
+        assert_eq!(WSS_setMaxMessage(&mut *raw, 0), LWIP_WS_ERR_ARG);
+        assert_eq!(WSS_setMaxMessage(&mut *raw, 10 << 20), LWIP_WS_OK);
+        assert_eq!(
+            websocket_accept(std::ptr::null_mut(), &mut *raw),
+            LWIP_WS_ERR_ARG
+        );
+        WSS_destructor(&mut *raw);
+        WSS_destructor(null);
+        assert_eq!(WSS_isValid(&mut *raw), 0);
+        for code in [
+            0, -1, -2, -3, -10, -11, -20, -21, -30, -31, -100, -101, -102, -103, -104, -105, -106,
+            -107, -108, 1000, 4000, 77,
+        ] {
+            assert!(!WSS_errorText(code).is_null());
+        }
+        let mut out = [0 as c_char; 29];
+        assert_eq!(
+            WSS_acceptKey(c"dGhlIHNhbXBsZSBub25jZQ==".as_ptr(), out.as_mut_ptr()),
+            LWIP_WS_OK
+        );
+        assert_eq!(
+            CStr::from_ptr(out.as_ptr()).to_str().unwrap(),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+}
