@@ -437,6 +437,14 @@ int WSS_isValid(struct WSS *o);
 int WSS_queued(struct WSS *o);
 
 /**
+ * Bytes of heap the connection holds right now (receive buffer, send queue, request
+ * head while handshaking), not counting the `WSS` storage itself; or a negative code.
+ *
+ * Context: lwIP core.
+ */
+int WSS_heapBytes(struct WSS *o);
+
+/**
  * Release `o`. A live connection is aborted (TCP RST) without any further callback, not
  * even `closeFp`; use `WSS_close` first for a clean end. May be called from inside this
  * connection's own callbacks. NULL or unconstructed storage is ignored. The storage may

@@ -21,7 +21,7 @@ mod rt;
 
 /// cbindgen:ignore
 #[cfg(feature = "lwip")]
-pub mod lwip;
+mod lwip;
 
 #[cfg(feature = "lwip")]
 pub mod capi;

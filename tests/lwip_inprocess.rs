@@ -712,6 +712,7 @@ fn raw_server(port: u16) -> Box<RawServer> {
     s
 }
 
+#[allow(clippy::boxed_local)] // the box keeps the callback argument's address stable
 fn stop_raw_server(mut s: Box<RawServer>) {
     unsafe {
         lwipws_close(s.pcb);

@@ -6,6 +6,9 @@
 //! `panic = "abort"`).
 
 #![allow(non_snake_case, non_camel_case_types)]
+// The safety contract of every export is its C contract, stated in its doc comment (which
+// pointers must be valid, for how long); a separate `# Safety` section would repeat it.
+#![allow(clippy::missing_safety_doc)]
 
 pub mod errors;
 mod listener;
@@ -653,6 +656,19 @@ pub unsafe extern "C" fn WSS_queued(o: *mut WSS) -> c_int {
     // SAFETY: wss_conn checks the pointer and the magic.
     match unsafe { wss_conn(o) } {
         Ok(c) => c_len(unsafe { (*c).queued() }),
+        Err(code) => code,
+    }
+}
+
+/// Bytes of heap the connection holds right now (receive buffer, send queue, request
+/// head while handshaking), not counting the `WSS` storage itself; or a negative code.
+///
+/// Context: lwIP core.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_heapBytes(o: *mut WSS) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => c_len(unsafe { (*c).heap_bytes() }),
         Err(code) => code,
     }
 }

@@ -550,7 +550,7 @@ unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: 
         Event::Request(req) => Raw::Request(HttpRequest::new(conn, &req)),
         Event::Open { protocol } => Raw::Open(protocol.map(|p| (p.as_ptr(), p.len()))),
         Event::HandshakeFailed(_) => Raw::Ended(Ending::HandshakeFailed),
-        Event::Message { text, data } if data.is_empty() => {
+        Event::Message { text, data: [] } => {
             // An empty slice may point anywhere: hand out a real, terminated empty string.
             Raw::Message {
                 text,

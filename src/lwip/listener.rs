@@ -134,11 +134,6 @@ impl HttpRequest {
         self.headers.get(i).map(|(n, v)| (self.at(*n), self.at(*v)))
     }
 
-    /// Number of offered subprotocols.
-    pub fn protocol_count(&self) -> usize {
-        self.protocols.len()
-    }
-
     /// Offered subprotocol `i`, or NULL.
     pub fn protocol(&self, i: usize) -> *const c_char {
         self.protocols.get(i).map_or(ptr::null(), |p| self.at(*p))
@@ -269,16 +264,6 @@ impl Listener {
             max_pending: 8,
             pending: Vec::new(),
         }
-    }
-
-    /// True while listening.
-    pub fn is_listening(&self) -> bool {
-        !self.pcb.is_null()
-    }
-
-    /// Number of connections waiting for their request to be handled.
-    pub fn pending(&self) -> usize {
-        self.pending.len()
     }
 }
 
