@@ -111,3 +111,16 @@ fn queue_steady_state_does_not_grow() {
         assert_eq!(client.heap_bytes(), heap);
     }
 }
+
+/// Memory per idle connection: the engine is small and holds no heap before the first
+/// byte arrives.
+#[test]
+fn idle_connection_is_small() {
+    let size = core::mem::size_of::<lwip_ws::proto::Connection>();
+    println!("size_of::<Connection>() = {size}");
+    assert!(size <= 384, "{size} bytes");
+    assert_eq!(
+        lwip_ws::proto::Connection::server(Config::default(), 0).heap_bytes(),
+        0
+    );
+}
