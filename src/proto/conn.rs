@@ -5,19 +5,17 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::proto::close::{
-    is_valid_close_code, parse_close_payload, INTERNAL_ERROR, INVALID_DATA, MAX_REASON, NO_STATUS,
-    PROTOCOL_ERROR, TOO_BIG,
+    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, PROTOCOL_ERROR, TOO_BIG,
 };
 use crate::proto::frame::{
-    apply_mask, encode_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, OP_BINARY,
-    OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_CONTINUATION,
+    OP_PING, OP_PONG, OP_TEXT,
 };
-use crate::proto::http::{
-    self, check_response, client_key, measure, parse_request, parse_response, write_error,
-    write_request, write_response, write_switching, ClientHandshakeError, ClientRequest,
-    HandshakeError, HeadStatus, Request, Sink,
-};
+use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
+
+mod handshake;
+mod send;
 
 /// Which end of the connection this engine is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +180,7 @@ pub enum SendError {
     NotOpen,
     /// A close code that may not be sent (see [`crate::proto::close`]), or a reason
     /// longer than 123 bytes. Also returned by [`Connection::client`] for a request field
-    /// that cannot be written into a request head ([`ClientRequest::is_valid`]).
+    /// that cannot be written into a request head ([`crate::proto::http::ClientRequest::is_valid`]).
     InvalidClose,
     /// `send` while a fragmented message is in progress, or `send_fragment` with a
     /// different kind than the message started with.
@@ -325,35 +323,6 @@ impl Connection {
     /// timeout.
     pub fn server(cfg: Config, now_ms: u32) -> Connection {
         Connection::new(cfg, Role::Server, now_ms)
-    }
-
-    /// A client engine: queues the upgrade request built from `req` with the key made of
-    /// `nonce` (16 caller-supplied random bytes), then waits for the 101.
-    /// Errors: [`SendError::InvalidClose`] when `req` is not [`ClientRequest::is_valid`],
-    /// [`SendError::TooLarge`] when the request exceeds `max_queue_bytes`,
-    /// [`SendError::OutOfMemory`].
-    pub fn client(
-        cfg: Config,
-        req: &ClientRequest<'_>,
-        nonce: [u8; 16],
-        now_ms: u32,
-    ) -> Result<Connection, SendError> {
-        if !req.is_valid() {
-            return Err(SendError::InvalidClose);
-        }
-        let mut conn = Connection::new(cfg, Role::Client, now_ms);
-        let key = client_key(&nonce);
-        let offered_len: usize = req.protocols.iter().map(|p| p.len() + 1).sum();
-        conn.client_hs
-            .try_reserve_exact(ACCEPT_LEN + offered_len)
-            .map_err(|_| SendError::OutOfMemory)?;
-        conn.client_hs.extend_from_slice(&http::accept_key(&key));
-        for p in req.protocols {
-            conn.client_hs.extend_from_slice(p.as_bytes());
-            conn.client_hs.push(b',');
-        }
-        conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes)?;
-        Ok(conn)
     }
 
     /// This engine's role.
@@ -739,256 +708,6 @@ impl Connection {
         (self.role == Role::Client).then_some(mask)
     }
 
-    /// Append up to the head limit from `input` to the head buffer. Returns how many bytes
-    /// were taken and whether a parse is worth trying (a line may have ended, or the
-    /// buffer is full). `Err` when memory runs out.
-    fn take_head_bytes(&mut self, input: &[u8]) -> Result<(usize, bool), ()> {
-        let max = self.cfg.max_header_bytes;
-        let have = self.head.len();
-        let take = max.saturating_sub(have).min(input.len());
-        let chunk = input.get(..take).unwrap_or_default();
-        if self.head.capacity() < have + take {
-            let target = (self.head.capacity() * 2)
-                .max(have + take)
-                .max(256)
-                .min(max);
-            self.head
-                .try_reserve_exact(target.max(have + take) - have)
-                .map_err(|_| ())?;
-        }
-        self.head.extend_from_slice(chunk);
-        Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
-    }
-
-    /// Server, connecting: accumulate and parse the request head.
-    fn read_request(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
-        let before = self.head.len();
-        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
-            return self.refuse(input.len(), HandshakeError::Rejected(500));
-        };
-        if !try_parse {
-            return (take, None);
-        }
-        match parse_request(&self.head) {
-            HeadStatus::Complete(n) => {
-                self.head.truncate(n);
-                self.awaiting_decision = true;
-                (n - before, Some(Pending::Request))
-            }
-            HeadStatus::Invalid => self.refuse(input.len(), HandshakeError::Malformed),
-            HeadStatus::Partial if self.head.len() >= self.cfg.max_header_bytes => {
-                self.refuse(input.len(), HandshakeError::HeaderTooLarge)
-            }
-            HeadStatus::Partial => (take, None),
-        }
-    }
-
-    /// Server: queue the error response for `error` and close.
-    fn refuse(&mut self, consumed: usize, error: HandshakeError) -> (usize, Option<Pending>) {
-        self.queue_error(error.status());
-        let failure = HandshakeFailure::Server(error);
-        (consumed, Some(Pending::HandshakeFailed(failure)))
-    }
-
-    fn queue_error(&mut self, status: u16) {
-        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
-        self.enter_closed();
-    }
-
-    /// Client, connecting: accumulate and check the response head.
-    fn read_response(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
-        let before = self.head.len();
-        let failed = |conn: &mut Connection, e: ClientHandshakeError| {
-            conn.enter_closed();
-            let failure = HandshakeFailure::Client(e);
-            (input.len(), Some(Pending::HandshakeFailed(failure)))
-        };
-        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
-            return failed(self, ClientHandshakeError::TooLarge);
-        };
-        if !try_parse {
-            return (take, None);
-        }
-        match parse_response(&self.head) {
-            (HeadStatus::Complete(n), status) => {
-                self.head.truncate(n);
-                let (accept, offered) = self
-                    .client_hs
-                    .split_at(ACCEPT_LEN.min(self.client_hs.len()));
-                let accept: [u8; ACCEPT_LEN] = accept.try_into().unwrap_or([0; ACCEPT_LEN]);
-                match check_response(&self.head, status, &accept, offered) {
-                    Ok(protocol) => {
-                        self.state = State::Open;
-                        self.client_hs = Vec::new();
-                        (n - before, Some(Pending::Open(protocol)))
-                    }
-                    Err(e) => failed(self, e),
-                }
-            }
-            (HeadStatus::Invalid, _) => failed(self, ClientHandshakeError::Malformed),
-            (HeadStatus::Partial, _) if self.head.len() >= self.cfg.max_header_bytes => {
-                failed(self, ClientHandshakeError::TooLarge)
-            }
-            (HeadStatus::Partial, _) => (take, None),
-        }
-    }
-
-    /// Server, after [`Event::Request`]: validate the request as a WebSocket upgrade
-    /// (RFC 6455 §4.2.1) and, if valid, queue the 101 with `Sec-WebSocket-Accept` and the
-    /// chosen subprotocol (must be one the client offered), then state `Open`. On a failed
-    /// validation the HTTP error response is queued, the state becomes `Closed`, and the
-    /// error is returned. Frees the request head buffer.
-    /// Without a request waiting: `Err(HandshakeError::Malformed)` and nothing changes.
-    pub fn accept(&mut self, protocol: Option<&str>) -> Result<(), HandshakeError> {
-        if !self.awaiting_decision {
-            return Err(HandshakeError::Malformed);
-        }
-        self.awaiting_decision = false;
-        let request = Request { head: &self.head };
-        let checked = request.validate().and_then(|accept| match protocol {
-            Some(p) if !request.subprotocols().any(|offered| offered == p) => {
-                Err(HandshakeError::ProtocolNotOffered)
-            }
-            _ => Ok(accept),
-        });
-        match checked {
-            Ok(accept) => {
-                self.head = Vec::new();
-                let written =
-                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX);
-                if written.is_err() {
-                    self.queue_error(500);
-                    return Err(HandshakeError::Rejected(500));
-                }
-                self.state = State::Open;
-                Ok(())
-            }
-            Err(e) => {
-                self.queue_error(e.status());
-                Err(e)
-            }
-        }
-    }
-
-    /// Server, after [`Event::Request`]: queue an HTTP error response with `status` (and
-    /// `Connection: close`); state `Closed`. A status outside 100–999 is sent as 500.
-    /// Without a request waiting, nothing happens.
-    pub fn reject(&mut self, status: u16) {
-        if self.awaiting_decision {
-            self.queue_error(status);
-        }
-    }
-
-    /// Server, after [`Event::Request`]: queue a complete HTTP response with `status`,
-    /// `Content-Type: content_type`, `Content-Length` and `Connection: close`, then `body`;
-    /// state `Closed`. For serving a small page on the same port.
-    /// Errors (nothing queued, request still waiting): [`SendError::NotOpen`] without a
-    /// request waiting, [`SendError::TooLarge`] over `max_queue_bytes`, [`SendError::InvalidClose`]
-    /// when `content_type` holds CR/LF, [`SendError::OutOfMemory`].
-    pub fn respond(
-        &mut self,
-        status: u16,
-        content_type: &str,
-        body: &[u8],
-    ) -> Result<(), SendError> {
-        if !self.awaiting_decision {
-            return Err(SendError::NotOpen);
-        }
-        if content_type.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            return Err(SendError::InvalidClose);
-        }
-        let write = |s: &mut Sink<'_>| write_response(s, status, b"", Some(content_type), body);
-        self.queue_http(write, self.cfg.max_queue_bytes)?;
-        self.enter_closed();
-        Ok(())
-    }
-
-    /// Queue a whole message as one frame (text or binary). The client masks it with
-    /// `mask` (ignored by the server). Text is sent as given (not validated).
-    pub fn send(&mut self, text: bool, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        if self.tx_fragment.is_some() {
-            return Err(SendError::FragmentState);
-        }
-        let opcode = if text { OP_TEXT } else { OP_BINARY };
-        self.queue_data(opcode, true, payload, mask)
-    }
-
-    /// Queue one fragment of a message: the first call of a message gives its kind, later
-    /// ones are continuations; `fin` ends the message.
-    pub fn send_fragment(
-        &mut self,
-        text: bool,
-        payload: &[u8],
-        fin: bool,
-        mask: [u8; 4],
-    ) -> Result<(), SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        let opcode = match self.tx_fragment {
-            Some(kind) if kind != text => return Err(SendError::FragmentState),
-            Some(_) => OP_CONTINUATION,
-            None if text => OP_TEXT,
-            None => OP_BINARY,
-        };
-        self.queue_data(opcode, fin, payload, mask)?;
-        self.tx_fragment = if fin { None } else { Some(text) };
-        Ok(())
-    }
-
-    fn queue_data(
-        &mut self,
-        opcode: u8,
-        fin: bool,
-        payload: &[u8],
-        mask: [u8; 4],
-    ) -> Result<(), SendError> {
-        let mask = self.client_mask(mask);
-        let limit = self.cfg.max_queue_bytes;
-        self.queue_frame(opcode, fin, [payload, &[]], mask, limit)
-            .map(|_| ())
-    }
-
-    /// Queue a ping (payload at most 125 bytes).
-    pub fn ping(&mut self, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(SendError::TooLarge);
-        }
-        self.queue_data(OP_PING, true, payload, mask)
-    }
-
-    /// Start the close handshake: queue a close frame with `code` (must be valid to send:
-    /// 1000–1003, 1007–1014, 3000–4999) and `reason` (≤ 123 bytes); state `Closing`; the
-    /// close timeout starts at `now_ms`. No data frames are accepted after this.
-    pub fn close(
-        &mut self,
-        code: u16,
-        reason: &str,
-        mask: [u8; 4],
-        now_ms: u32,
-    ) -> Result<(), SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        if !is_valid_close_code(code) || reason.len() > MAX_REASON {
-            return Err(SendError::InvalidClose);
-        }
-        let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
-        let body = [&code.to_be_bytes()[..], reason.as_bytes()];
-        let mask = self.client_mask(mask);
-        self.queue_frame(OP_CLOSE, true, body, mask, limit)?;
-        self.state = State::Closing;
-        self.since = now_ms;
-        self.tx_fragment = None;
-        Ok(())
-    }
-
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
     /// after it the state is `Closed`.
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
@@ -1002,104 +721,10 @@ impl Connection {
         Some(timeout)
     }
 
-    /// The queued output bytes not yet handed to the transport (contiguous).
-    pub fn pending(&self) -> &[u8] {
-        self.out.get(self.out_pos..).unwrap_or_default()
-    }
-
-    /// The transport took the first `n` bytes of [`Connection::pending`].
-    pub fn advance(&mut self, n: usize) {
-        self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-            self.pong_at = None;
-        } else if self.pong_at.is_some_and(|at| at < self.out_pos) {
-            self.pong_at = None;
-        }
-    }
-
-    /// Bytes in the send queue (same as `pending().len()`).
-    pub fn queued(&self) -> usize {
-        self.out.len() - self.out_pos
-    }
-
     /// Bytes of heap this engine holds right now (buffers' capacities), for memory
     /// accounting.
     pub fn heap_bytes(&self) -> usize {
         self.head.capacity() + self.client_hs.capacity() + self.out.capacity() + self.buf.capacity()
-    }
-
-    /// Answer a ping; an unsent pong still at the end of the queue is replaced (RFC 6455
-    /// §5.5.3 allows answering only the latest ping). Skipped if even that does not fit.
-    fn queue_pong(&mut self, payload: &[u8], mask: Option<[u8; 4]>) {
-        if let Some(at) = self.pong_at.take() {
-            self.out.truncate(at);
-        }
-        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
-        if let Ok(at) = self.queue_frame(OP_PONG, true, [payload, &[]], mask, limit) {
-            self.pong_at = Some(at);
-        }
-    }
-
-    /// Queue one whole frame whose payload is `parts` concatenated, if the queue stays
-    /// within `limit` bytes. Returns where the frame starts in `out`.
-    fn queue_frame(
-        &mut self,
-        opcode: u8,
-        fin: bool,
-        parts: [&[u8]; 2],
-        mask: Option<[u8; 4]>,
-        limit: usize,
-    ) -> Result<usize, SendError> {
-        let [first, second] = parts;
-        let len = first
-            .len()
-            .checked_add(second.len())
-            .ok_or(SendError::TooLarge)?;
-        let (header, header_len) = encode_header(fin, opcode, len as u64, mask);
-        let total = len.checked_add(header_len).ok_or(SendError::TooLarge)?;
-        self.make_room(total, limit)?;
-        let start = self.out.len();
-        self.out
-            .extend_from_slice(header.get(..header_len).unwrap_or_default());
-        self.out.extend_from_slice(first);
-        self.out.extend_from_slice(second);
-        if let (Some(key), Some(body)) = (mask, self.out.get_mut(start + header_len..)) {
-            apply_mask(body, key, 0);
-        }
-        self.pong_at = None;
-        Ok(start)
-    }
-
-    /// Queue HTTP bytes produced by `write` (all or nothing).
-    fn queue_http(&mut self, write: impl Fn(&mut Sink<'_>), limit: usize) -> Result<(), SendError> {
-        let total = measure(&write);
-        self.make_room(total, limit)?;
-        write(&mut |piece: &[u8]| self.out.extend_from_slice(piece));
-        Ok(())
-    }
-
-    /// Check that `n` more bytes keep the queue within `limit` and reserve them
-    /// (compacting first rather than growing when the front has been sent).
-    fn make_room(&mut self, n: usize, limit: usize) -> Result<(), SendError> {
-        if n > limit {
-            return Err(SendError::TooLarge);
-        }
-        if self
-            .queued()
-            .checked_add(n)
-            .map_or(true, |total| total > limit)
-        {
-            return Err(SendError::WouldBlock);
-        }
-        if self.out.capacity() - self.out.len() < n && self.out_pos > 0 {
-            self.out.copy_within(self.out_pos.., 0);
-            self.out.truncate(self.out.len() - self.out_pos);
-            self.pong_at = self.pong_at.and_then(|at| at.checked_sub(self.out_pos));
-            self.out_pos = 0;
-        }
-        self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
     }
 }
 

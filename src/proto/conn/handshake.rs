@@ -1,0 +1,207 @@
+//! Opening handshakes of both roles: building and parsing the HTTP heads, and the
+//! server's decision (accept, reject, respond).
+
+use alloc::vec::Vec;
+
+use super::{Connection, HandshakeFailure, Pending, Role, SendError, State, ACCEPT_LEN};
+use crate::proto::http::{
+    self, check_response, client_key, parse_request, parse_response, write_error, write_request,
+    write_response, write_switching, ClientHandshakeError, ClientRequest, HandshakeError,
+    HeadStatus, Request, Sink,
+};
+use crate::proto::Config;
+
+impl Connection {
+    /// A client engine: queues the upgrade request built from `req` with the key made of
+    /// `nonce` (16 caller-supplied random bytes), then waits for the 101.
+    /// Errors: [`SendError::InvalidClose`] when `req` is not [`crate::proto::http::ClientRequest::is_valid`],
+    /// [`SendError::TooLarge`] when the request exceeds `max_queue_bytes`,
+    /// [`SendError::OutOfMemory`].
+    pub fn client(
+        cfg: Config,
+        req: &ClientRequest<'_>,
+        nonce: [u8; 16],
+        now_ms: u32,
+    ) -> Result<Connection, SendError> {
+        if !req.is_valid() {
+            return Err(SendError::InvalidClose);
+        }
+        let mut conn = Connection::new(cfg, Role::Client, now_ms);
+        let key = client_key(&nonce);
+        let offered_len: usize = req.protocols.iter().map(|p| p.len() + 1).sum();
+        conn.client_hs
+            .try_reserve_exact(ACCEPT_LEN + offered_len)
+            .map_err(|_| SendError::OutOfMemory)?;
+        conn.client_hs.extend_from_slice(&http::accept_key(&key));
+        for p in req.protocols {
+            conn.client_hs.extend_from_slice(p.as_bytes());
+            conn.client_hs.push(b',');
+        }
+        conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes)?;
+        Ok(conn)
+    }
+
+    /// Append up to the head limit from `input` to the head buffer. Returns how many bytes
+    /// were taken and whether a parse is worth trying (a line may have ended, or the
+    /// buffer is full). `Err` when memory runs out.
+    fn take_head_bytes(&mut self, input: &[u8]) -> Result<(usize, bool), ()> {
+        let max = self.cfg.max_header_bytes;
+        let have = self.head.len();
+        let take = max.saturating_sub(have).min(input.len());
+        let chunk = input.get(..take).unwrap_or_default();
+        if self.head.capacity() < have + take {
+            let target = (self.head.capacity() * 2)
+                .max(have + take)
+                .max(256)
+                .min(max);
+            self.head
+                .try_reserve_exact(target.max(have + take) - have)
+                .map_err(|_| ())?;
+        }
+        self.head.extend_from_slice(chunk);
+        Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
+    }
+
+    /// Server, connecting: accumulate and parse the request head.
+    pub(super) fn read_request(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
+        let before = self.head.len();
+        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
+            return self.refuse(input.len(), HandshakeError::Rejected(500));
+        };
+        if !try_parse {
+            return (take, None);
+        }
+        match parse_request(&self.head) {
+            HeadStatus::Complete(n) => {
+                self.head.truncate(n);
+                self.awaiting_decision = true;
+                (n - before, Some(Pending::Request))
+            }
+            HeadStatus::Invalid => self.refuse(input.len(), HandshakeError::Malformed),
+            HeadStatus::Partial if self.head.len() >= self.cfg.max_header_bytes => {
+                self.refuse(input.len(), HandshakeError::HeaderTooLarge)
+            }
+            HeadStatus::Partial => (take, None),
+        }
+    }
+
+    /// Server: queue the error response for `error` and close.
+    fn refuse(&mut self, consumed: usize, error: HandshakeError) -> (usize, Option<Pending>) {
+        self.queue_error(error.status());
+        let failure = HandshakeFailure::Server(error);
+        (consumed, Some(Pending::HandshakeFailed(failure)))
+    }
+
+    pub(super) fn queue_error(&mut self, status: u16) {
+        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
+        self.enter_closed();
+    }
+
+    /// Client, connecting: accumulate and check the response head.
+    pub(super) fn read_response(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
+        let before = self.head.len();
+        let failed = |conn: &mut Connection, e: ClientHandshakeError| {
+            conn.enter_closed();
+            let failure = HandshakeFailure::Client(e);
+            (input.len(), Some(Pending::HandshakeFailed(failure)))
+        };
+        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
+            return failed(self, ClientHandshakeError::TooLarge);
+        };
+        if !try_parse {
+            return (take, None);
+        }
+        match parse_response(&self.head) {
+            (HeadStatus::Complete(n), status) => {
+                self.head.truncate(n);
+                let (accept, offered) = self
+                    .client_hs
+                    .split_at(ACCEPT_LEN.min(self.client_hs.len()));
+                let accept: [u8; ACCEPT_LEN] = accept.try_into().unwrap_or([0; ACCEPT_LEN]);
+                match check_response(&self.head, status, &accept, offered) {
+                    Ok(protocol) => {
+                        self.state = State::Open;
+                        self.client_hs = Vec::new();
+                        (n - before, Some(Pending::Open(protocol)))
+                    }
+                    Err(e) => failed(self, e),
+                }
+            }
+            (HeadStatus::Invalid, _) => failed(self, ClientHandshakeError::Malformed),
+            (HeadStatus::Partial, _) if self.head.len() >= self.cfg.max_header_bytes => {
+                failed(self, ClientHandshakeError::TooLarge)
+            }
+            (HeadStatus::Partial, _) => (take, None),
+        }
+    }
+
+    /// Server, after [`Event::Request`](super::Event::Request): validate the request as a WebSocket upgrade
+    /// (RFC 6455 §4.2.1) and, if valid, queue the 101 with `Sec-WebSocket-Accept` and the
+    /// chosen subprotocol (must be one the client offered), then state `Open`. On a failed
+    /// validation the HTTP error response is queued, the state becomes `Closed`, and the
+    /// error is returned. Frees the request head buffer.
+    /// Without a request waiting: `Err(HandshakeError::Malformed)` and nothing changes.
+    pub fn accept(&mut self, protocol: Option<&str>) -> Result<(), HandshakeError> {
+        if !self.awaiting_decision {
+            return Err(HandshakeError::Malformed);
+        }
+        self.awaiting_decision = false;
+        let request = Request { head: &self.head };
+        let checked = request.validate().and_then(|accept| match protocol {
+            Some(p) if !request.subprotocols().any(|offered| offered == p) => {
+                Err(HandshakeError::ProtocolNotOffered)
+            }
+            _ => Ok(accept),
+        });
+        match checked {
+            Ok(accept) => {
+                self.head = Vec::new();
+                let written =
+                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX);
+                if written.is_err() {
+                    self.queue_error(500);
+                    return Err(HandshakeError::Rejected(500));
+                }
+                self.state = State::Open;
+                Ok(())
+            }
+            Err(e) => {
+                self.queue_error(e.status());
+                Err(e)
+            }
+        }
+    }
+
+    /// Server, after [`Event::Request`](super::Event::Request): queue an HTTP error response with `status` (and
+    /// `Connection: close`); state `Closed`. A status outside 100–999 is sent as 500.
+    /// Without a request waiting, nothing happens.
+    pub fn reject(&mut self, status: u16) {
+        if self.awaiting_decision {
+            self.queue_error(status);
+        }
+    }
+
+    /// Server, after [`Event::Request`](super::Event::Request): queue a complete HTTP response with `status`,
+    /// `Content-Type: content_type`, `Content-Length` and `Connection: close`, then `body`;
+    /// state `Closed`. For serving a small page on the same port.
+    /// Errors (nothing queued, request still waiting): [`SendError::NotOpen`] without a
+    /// request waiting, [`SendError::TooLarge`] over `max_queue_bytes`, [`SendError::InvalidClose`]
+    /// when `content_type` holds CR/LF, [`SendError::OutOfMemory`].
+    pub fn respond(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), SendError> {
+        if !self.awaiting_decision {
+            return Err(SendError::NotOpen);
+        }
+        if content_type.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(SendError::InvalidClose);
+        }
+        let write = |s: &mut Sink<'_>| write_response(s, status, b"", Some(content_type), body);
+        self.queue_http(write, self.cfg.max_queue_bytes)?;
+        self.enter_closed();
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+//! The send side: whole frames into one bounded, contiguous queue.
+
+use super::{Connection, SendError, State, CLOSE_ALLOWANCE, PONG_ALLOWANCE};
+use crate::proto::close::{is_valid_close_code, MAX_REASON};
+use crate::proto::frame::{
+    apply_mask, encode_header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING,
+    OP_PONG, OP_TEXT,
+};
+use crate::proto::http::{measure, Sink};
+
+impl Connection {
+    /// Queue a whole message as one frame (text or binary). The client masks it with
+    /// `mask` (ignored by the server). Text is sent as given (not validated).
+    pub fn send(&mut self, text: bool, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if self.tx_fragment.is_some() {
+            return Err(SendError::FragmentState);
+        }
+        let opcode = if text { OP_TEXT } else { OP_BINARY };
+        self.queue_data(opcode, true, payload, mask)
+    }
+
+    /// Queue one fragment of a message: the first call of a message gives its kind, later
+    /// ones are continuations; `fin` ends the message.
+    pub fn send_fragment(
+        &mut self,
+        text: bool,
+        payload: &[u8],
+        fin: bool,
+        mask: [u8; 4],
+    ) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        let opcode = match self.tx_fragment {
+            Some(kind) if kind != text => return Err(SendError::FragmentState),
+            Some(_) => OP_CONTINUATION,
+            None if text => OP_TEXT,
+            None => OP_BINARY,
+        };
+        self.queue_data(opcode, fin, payload, mask)?;
+        self.tx_fragment = if fin { None } else { Some(text) };
+        Ok(())
+    }
+
+    pub(super) fn queue_data(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        payload: &[u8],
+        mask: [u8; 4],
+    ) -> Result<(), SendError> {
+        let mask = self.client_mask(mask);
+        let limit = self.cfg.max_queue_bytes;
+        self.queue_frame(opcode, fin, [payload, &[]], mask, limit)
+            .map(|_| ())
+    }
+
+    /// Queue a ping (payload at most 125 bytes).
+    pub fn ping(&mut self, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::TooLarge);
+        }
+        self.queue_data(OP_PING, true, payload, mask)
+    }
+
+    /// Start the close handshake: queue a close frame with `code` (must be valid to send:
+    /// 1000–1003, 1007–1014, 3000–4999) and `reason` (≤ 123 bytes); state `Closing`; the
+    /// close timeout starts at `now_ms`. No data frames are accepted after this.
+    pub fn close(
+        &mut self,
+        code: u16,
+        reason: &str,
+        mask: [u8; 4],
+        now_ms: u32,
+    ) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if !is_valid_close_code(code) || reason.len() > MAX_REASON {
+            return Err(SendError::InvalidClose);
+        }
+        let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+        let body = [&code.to_be_bytes()[..], reason.as_bytes()];
+        let mask = self.client_mask(mask);
+        self.queue_frame(OP_CLOSE, true, body, mask, limit)?;
+        self.state = State::Closing;
+        self.since = now_ms;
+        self.tx_fragment = None;
+        Ok(())
+    }
+
+    /// The queued output bytes not yet handed to the transport (contiguous).
+    pub fn pending(&self) -> &[u8] {
+        self.out.get(self.out_pos..).unwrap_or_default()
+    }
+
+    /// The transport took the first `n` bytes of [`Connection::pending`].
+    pub fn advance(&mut self, n: usize) {
+        self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            self.pong_at = None;
+        } else if self.pong_at.is_some_and(|at| at < self.out_pos) {
+            self.pong_at = None;
+        }
+    }
+
+    /// Bytes in the send queue (same as `pending().len()`).
+    pub fn queued(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Answer a ping; an unsent pong still at the end of the queue is replaced (RFC 6455
+    /// §5.5.3 allows answering only the latest ping). Skipped if even that does not fit.
+    pub(super) fn queue_pong(&mut self, payload: &[u8], mask: Option<[u8; 4]>) {
+        if let Some(at) = self.pong_at.take() {
+            self.out.truncate(at);
+        }
+        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
+        if let Ok(at) = self.queue_frame(OP_PONG, true, [payload, &[]], mask, limit) {
+            self.pong_at = Some(at);
+        }
+    }
+
+    /// Queue one whole frame whose payload is `parts` concatenated, if the queue stays
+    /// within `limit` bytes. Returns where the frame starts in `out`.
+    pub(super) fn queue_frame(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        parts: [&[u8]; 2],
+        mask: Option<[u8; 4]>,
+        limit: usize,
+    ) -> Result<usize, SendError> {
+        let [first, second] = parts;
+        let len = first
+            .len()
+            .checked_add(second.len())
+            .ok_or(SendError::TooLarge)?;
+        let (header, header_len) = encode_header(fin, opcode, len as u64, mask);
+        let total = len.checked_add(header_len).ok_or(SendError::TooLarge)?;
+        self.make_room(total, limit)?;
+        let start = self.out.len();
+        self.out
+            .extend_from_slice(header.get(..header_len).unwrap_or_default());
+        self.out.extend_from_slice(first);
+        self.out.extend_from_slice(second);
+        if let (Some(key), Some(body)) = (mask, self.out.get_mut(start + header_len..)) {
+            apply_mask(body, key, 0);
+        }
+        self.pong_at = None;
+        Ok(start)
+    }
+
+    /// Queue HTTP bytes produced by `write` (all or nothing).
+    pub(super) fn queue_http(
+        &mut self,
+        write: impl Fn(&mut Sink<'_>),
+        limit: usize,
+    ) -> Result<(), SendError> {
+        let total = measure(&write);
+        self.make_room(total, limit)?;
+        write(&mut |piece: &[u8]| self.out.extend_from_slice(piece));
+        Ok(())
+    }
+
+    /// Check that `n` more bytes keep the queue within `limit` and reserve them
+    /// (compacting first rather than growing when the front has been sent).
+    pub(super) fn make_room(&mut self, n: usize, limit: usize) -> Result<(), SendError> {
+        if n > limit {
+            return Err(SendError::TooLarge);
+        }
+        if self
+            .queued()
+            .checked_add(n)
+            .map_or(true, |total| total > limit)
+        {
+            return Err(SendError::WouldBlock);
+        }
+        if self.out.capacity() - self.out.len() < n && self.out_pos > 0 {
+            self.out.copy_within(self.out_pos.., 0);
+            self.out.truncate(self.out.len() - self.out_pos);
+            self.pong_at = self.pong_at.and_then(|at| at.checked_sub(self.out_pos));
+            self.out_pos = 0;
+        }
+        self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
+    }
+}
