@@ -12,6 +12,18 @@
 //!   transport; whole frames are queued atomically, never torn.
 //! - [`Connection::send`], [`Connection::send_fragment`], [`Connection::ping`],
 //!   [`Connection::close`] queue frames; [`Connection::poll`] reports timeouts.
+//!
+//! [`Connection::server`]: crate::proto::Connection::server
+//! [`Connection::client`]: crate::proto::Connection::client
+//! [`Connection::receive`]: crate::proto::Connection::receive
+//! [`Event`]: crate::proto::Event
+//! [`Connection::pending`]: crate::proto::Connection::pending
+//! [`Connection::advance`]: crate::proto::Connection::advance
+//! [`Connection::send`]: crate::proto::Connection::send
+//! [`Connection::send_fragment`]: crate::proto::Connection::send_fragment
+//! [`Connection::ping`]: crate::proto::Connection::ping
+//! [`Connection::close`]: crate::proto::Connection::close
+//! [`Connection::poll`]: crate::proto::Connection::poll
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,

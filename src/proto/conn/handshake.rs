@@ -75,7 +75,7 @@ impl Connection {
             HeadStatus::Complete(n) => {
                 self.head.truncate(n);
                 self.awaiting_decision = true;
-                (n - before, Some(Pending::Request))
+                (n.saturating_sub(before), Some(Pending::Request))
             }
             HeadStatus::Invalid => self.refuse(input.len(), HandshakeError::Malformed),
             HeadStatus::Partial if self.head.len() >= self.cfg.max_header_bytes => {
@@ -122,7 +122,7 @@ impl Connection {
                     Ok(protocol) => {
                         self.state = State::Open;
                         self.client_hs = Vec::new();
-                        (n - before, Some(Pending::Open(protocol)))
+                        (n.saturating_sub(before), Some(Pending::Open(protocol)))
                     }
                     Err(e) => failed(self, e),
                 }
