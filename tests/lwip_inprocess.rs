@@ -877,3 +877,69 @@ fn null_and_unconstructed_storage_get_documented_codes() {
         );
     }
 }
+
+/// A listener whose accept callback plays "another HTTP server that already answered the
+/// handshake": it hands the pcb to `WSS_connect` with the bytes it "already received".
+struct TakeoverServer {
+    pcb: *mut lwipws_pcb,
+    wss: Box<WSS>,
+    side: Box<Side>,
+    initial: Vec<u8>,
+}
+
+unsafe extern "C" fn takeover_accept(
+    arg: *mut c_void,
+    newpcb: *mut lwipws_pcb,
+    _e: err_t,
+) -> err_t {
+    let s = &mut *arg.cast::<TakeoverServer>();
+    let cb: *mut WSSCB = &mut s.side.cb;
+    assert_eq!(WSS_constructor(&mut *s.wss, cb, 64, 64), LWIP_WS_OK);
+    let rc = WSS_connect(
+        &mut *s.wss,
+        newpcb,
+        s.initial.as_ptr().cast(),
+        s.initial.len() as c_int,
+    );
+    assert_eq!(rc, LWIP_WS_OK);
+    ERR_OK as err_t
+}
+
+#[test]
+fn wss_connect_takes_over_an_answered_connection_with_its_early_bytes() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let mut srv = Box::new(TakeoverServer {
+        pcb: std::ptr::null_mut(),
+        wss: new_wss(),
+        side: Side::new(true),
+        initial: masked(1, b"early"),
+    });
+    unsafe {
+        let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
+        assert_eq!(lwipws_bind(pcb, std::ptr::null(), 8107), ERR_OK as err_t);
+        srv.pcb = lwipws_listen(pcb, 1);
+        let arg: *mut TakeoverServer = &mut *srv;
+        lwipws_arg(srv.pcb, arg.cast());
+        lwipws_accept(srv.pcb, Some(takeover_accept));
+    }
+    let mut c = RawClient::connect(8107);
+    pump(20_000, || c.received.ends_with(b"\x81\x05early"));
+    c.send(&masked(2, b"later"));
+    pump(20_000, || c.received.ends_with(b"\x82\x05later"));
+    assert_eq!(
+        srv.side.messages(),
+        vec![(true, b"early".to_vec()), (false, b"later".to_vec())]
+    );
+    c.send(&masked(8, &[0x0f, 0xa0])); // 4000
+    pump(20_000, || c.fin);
+    assert_eq!(srv.side.closes(), vec![4000]);
+    c.finish(false);
+    unsafe {
+        lwipws_close(srv.pcb);
+        WSS_destructor(&mut *srv.wss);
+    }
+    settle();
+    assert_eq!(usage(), baseline);
+}
