@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Interop tests: the Python `websockets` package against build/examples/chat, over slirp
+# (no root; plain and ASan/UBSan builds) and over a TAP device this script creates (root;
+# skipped otherwise). Bounded; kills the servers it started and removes its TAP device.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+py="$root/.venv/bin/python"
+logdir="$(mktemp -d)"
+server_pid=""
+tapdev=""
+failures=0
+
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [[ -n $tapdev ]]; then
+        ip link del "$tapdev" 2>/dev/null || true
+    fi
+    rm -rf "$logdir"
+}
+trap cleanup EXIT
+
+"$root/scripts/setup"
+cargo build --release
+make -s -j2 -C ports/unix
+make -s -j2 -C ports/unix SANITIZE=1
+make -s -C examples
+make -s -C examples SANITIZE=1
+
+free_port() {
+    "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# run_against NAME BINARY SPEC HOST PORT: start the chat server, wait for its "ready"
+# line, run interop.py, stop the server and check its log for sanitizer reports.
+run_against() {
+    local name=$1 bin=$2 spec=$3 host=$4 port=$5 log="$logdir/$1.log"
+    echo "== $name: $spec"
+    "$bin" "$spec" 80 --seconds 600 --max-message 2097152 >"$log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 50); do
+        grep -q '^ready ' "$log" && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q '^ready ' "$log"; then
+        cat "$log" >&2
+        echo "FAIL $name: the server did not start"
+        failures=$((failures + 1))
+    elif ! timeout 600 "$py" "$root/tests/interop/interop.py" "$host" "$port"; then
+        failures=$((failures + 1))
+    fi
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+    if grep -qi 'runtime error\|AddressSanitizer\|assert' "$log"; then
+        cat "$log" >&2
+        echo "FAIL $name: the server reported errors"
+        failures=$((failures + 1))
+    fi
+}
+
+port=$(free_port)
+run_against slirp build/examples/chat "slirp:$port:80" 127.0.0.1 "$port"
+port=$(free_port)
+run_against slirp-sanitize build/examples-sanitize/chat "slirp:$port:80" 127.0.0.1 "$port"
+
+net=10.213.78
+if [[ $(id -u) -ne 0 || ! -c /dev/net/tun ]]; then
+    echo "SKIP tap: needs root and /dev/net/tun"
+elif ip -j route | "$py" -c '
+import ipaddress, json, sys
+net = ipaddress.ip_network(sys.argv[1])
+routes = [r["dst"] for r in json.load(sys.stdin) if r.get("dst", "default") != "default"]
+sys.exit(0 if any(ipaddress.ip_network(d, strict=False).overlaps(net) for d in routes) else 1)
+' "$net.0/24"; then
+    echo "SKIP tap: $net.0/24 is already routed here"
+else
+    tapdev="lwsi$$"
+    if ip tuntap add dev "$tapdev" mode tap && ip addr add "$net.1/24" dev "$tapdev" &&
+        ip link set "$tapdev" up; then
+        run_against tap build/examples/chat "tap:$tapdev:$net.2:$net.1" "$net.2" 80
+    else
+        echo "FAIL tap: cannot create $tapdev"
+        failures=$((failures + 1))
+    fi
+    ip link del "$tapdev" 2>/dev/null || true
+    tapdev=""
+fi
+
+if [[ $failures -ne 0 ]]; then
+    echo "tests/interop: $failures run(s) failed"
+    exit 1
+fi
+echo "tests/interop: all passed"
