@@ -83,6 +83,10 @@ fn main() {
 
     // The C library: the shim always; lwIP and the unix port with `compile`.
     let mut lib = build.clone();
+    if compile {
+        // Test-only fault hooks in the shim (host builds only; see lwipws_shim.h).
+        lib.define("LWIPWS_TEST_HOOKS", None);
+    }
     lib.file(shim_dir.join("lwipws_shim.c"));
     if compile {
         for file in lwip_sources(&lwip_dir) {
@@ -99,6 +103,7 @@ fn main() {
     if compile {
         clang_args.push(format!("-I{}", unix_port.join("include").display()));
         clang_args.push("-DLWIPWS_BIND_UNIXPORT".into());
+        clang_args.push("-DLWIPWS_TEST_HOOKS".into());
     }
     const PREFIXES: &str = "(tcp|altcp|pbuf|netif|ip_addr|ip4_addr|ip4addr|ipaddr|mem|memp|\
                             err|lwipws|unixport|stats)_.*";

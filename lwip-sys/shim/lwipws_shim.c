@@ -36,12 +36,41 @@ err_t lwipws_connect(lwipws_pcb *pcb, const ip_addr_t *addr, u16_t port,
     return altcp_connect(pcb, addr, port, fn);
 }
 
+#ifdef LWIPWS_TEST_HOOKS
+/* Test-only fault injection (see lwipws_shim.h): one bit per call, lowest bit first. */
+static u32_t lwipws_fail_write_bits;
+static u32_t lwipws_fail_output_bits;
+
+void lwipws_test_fail_writes(u32_t bits) { lwipws_fail_write_bits = bits; }
+void lwipws_test_fail_outputs(u32_t bits) { lwipws_fail_output_bits = bits; }
+
+static int lwipws_take_fault(u32_t *bits)
+{
+    int fail = (int)(*bits & 1u);
+    *bits >>= 1;
+    return fail;
+}
+#endif
+
 err_t lwipws_write(lwipws_pcb *pcb, const void *data, u16_t len, u8_t flags)
 {
+#ifdef LWIPWS_TEST_HOOKS
+    if (lwipws_take_fault(&lwipws_fail_write_bits)) {
+        return ERR_MEM;
+    }
+#endif
     return altcp_write(pcb, data, len, flags);
 }
 
-err_t lwipws_output(lwipws_pcb *pcb) { return altcp_output(pcb); }
+err_t lwipws_output(lwipws_pcb *pcb)
+{
+#ifdef LWIPWS_TEST_HOOKS
+    if (lwipws_take_fault(&lwipws_fail_output_bits)) {
+        return ERR_MEM;
+    }
+#endif
+    return altcp_output(pcb);
+}
 void lwipws_recved(lwipws_pcb *pcb, u16_t len) { altcp_recved(pcb, len); }
 err_t lwipws_close(lwipws_pcb *pcb) { return altcp_close(pcb); }
 void lwipws_abort(lwipws_pcb *pcb) { altcp_abort(pcb); }

@@ -69,6 +69,15 @@ int   lwipws_stats_memp_count(void);   /* MEMP_MAX: number of pools */
 long  lwipws_stats_memp_used(int i);   /* elements in use in pool i */
 const char *lwipws_stats_memp_name(int i); /* pool i's name, e.g. "TCP_PCB" */
 
+#ifdef LWIPWS_TEST_HOOKS
+/* Test-only fault injection, compiled only into host builds that compile lwIP (feature
+ * `compile` of lwip-sys), never into firmware: bit i of `bits` set makes the i-th
+ * following call of lwipws_write (resp. lwipws_output) return ERR_MEM without calling
+ * lwIP. 0 turns it off. */
+void  lwipws_test_fail_writes(u32_t bits);
+void  lwipws_test_fail_outputs(u32_t bits);
+#endif
+
 #if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
 /* Core lock for other tasks (LOCK_TCPIP_CORE / UNLOCK_TCPIP_CORE). */
 void  lwipws_core_lock(void);
