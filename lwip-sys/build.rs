@@ -249,6 +249,11 @@ fn layout_args(build: &cc::Build) -> Vec<String> {
 }
 
 /// For cross gcc toolchains: the C library headers bindgen's clang cannot find alone.
+///
+/// Uses the gcc's sysroot when it reports one; otherwise (e.g. Debian's
+/// `arm-none-eabi-gcc`, which prints an empty sysroot) the `#include <...>` search list
+/// from `gcc -E -v`, minus gcc's own internal folders (clang brings its own `stddef.h`,
+/// `stdint.h`, ... and must not read gcc's builtins-specific copies).
 fn sysroot_args(build: &cc::Build, target: &str) -> Vec<String> {
     let host = env::var("HOST").unwrap_or_default();
     let compiler = build.get_compiler();
@@ -262,11 +267,44 @@ fn sysroot_args(build: &cc::Build, target: &str) -> Vec<String> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    if sysroot.is_empty() {
-        return Vec::new();
+    if !sysroot.is_empty() {
+        return vec![
+            format!("--sysroot={sysroot}"),
+            format!("-isystem{}", Path::new(&sysroot).join("include").display()),
+        ];
     }
-    vec![
-        format!("--sysroot={sysroot}"),
-        format!("-isystem{}", Path::new(&sysroot).join("include").display()),
-    ]
+    let Some(out) = Command::new(compiler.path())
+        .args(compiler.args())
+        .args(["-xc", "-E", "-v", "-o"])
+        .arg(if cfg!(windows) { "NUL" } else { "/dev/null" })
+        .arg("-")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()
+    else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut args = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("#include <...> search starts here") {
+            inside = true;
+        } else if line.starts_with("End of search list") {
+            break;
+        } else if inside {
+            let dir = PathBuf::from(line.trim());
+            let dir = dir.canonicalize().unwrap_or(dir);
+            // gcc's internal folders: <prefix>/lib/gcc/<triple>/<version>/include[-fixed].
+            let internal = dir.components().any(|c| c.as_os_str() == "gcc")
+                && matches!(
+                    dir.file_name().and_then(|n| n.to_str()),
+                    Some("include" | "include-fixed")
+                );
+            if !internal {
+                args.push(format!("-isystem{}", dir.display()));
+            }
+        }
+    }
+    args
 }

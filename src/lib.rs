@@ -19,9 +19,15 @@ pub mod proto;
 #[cfg(all(feature = "firmware", not(feature = "std")))]
 mod rt;
 
+// Builds without `client` or `listener` leave helpers those parts share unused.
 /// cbindgen:ignore
 #[cfg(feature = "lwip")]
+#[cfg_attr(not(all(feature = "client", feature = "listener")), allow(dead_code))]
 mod lwip;
 
 #[cfg(feature = "lwip")]
+#[cfg_attr(
+    not(all(feature = "client", feature = "listener")),
+    allow(dead_code, unused_imports)
+)]
 pub mod capi;

@@ -1,41 +1,85 @@
 //! Bare-metal runtime (feature `firmware`, without `std`): the panic handler and the global
 //! allocator. Compiled out of host builds, which use std's.
+//!
+//! The allocator is C `malloc`/`free` by default; with feature `lwip-alloc` it is lwIP's
+//! heap (`mem_malloc`/`mem_free`, sized by `MEM_SIZE` in lwipopts.h), so the library's
+//! buffers and lwIP's pbufs share one fixed region and no C heap is needed.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::ffi::c_void;
 
 extern "C" {
-    fn malloc(size: usize) -> *mut c_void;
-    fn free(ptr: *mut c_void);
     /// Provided by the firmware: called once when the library hits a bug it cannot
     /// recover from. Must not return (reset, or loop forever).
     fn lwipws_port_panic() -> !;
 }
 
-/// Smallest alignment C `malloc` guarantees on the targets we support (8 on ARM EABI).
-const MALLOC_ALIGN: usize = 8;
+#[cfg(not(feature = "lwip-alloc"))]
+mod heap {
+    use super::{GlobalAlloc, Layout};
+    use core::ffi::c_void;
 
-struct CMalloc;
-
-// SAFETY: malloc/free are thread-safe per the C library contract; layouts with an alignment
-// above what malloc guarantees are refused (null), which GlobalAlloc allows.
-unsafe impl GlobalAlloc for CMalloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() > MALLOC_ALIGN {
-            return core::ptr::null_mut();
-        }
-        // SAFETY: plain C allocation; null on failure is handled by the caller.
-        unsafe { malloc(layout.size().max(1)) as *mut u8 }
+    extern "C" {
+        fn malloc(size: usize) -> *mut c_void;
+        fn free(ptr: *mut c_void);
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above, i.e. from malloc.
-        unsafe { free(ptr as *mut c_void) }
+    /// Smallest alignment C `malloc` guarantees on the targets we support (8 on ARM EABI).
+    const MALLOC_ALIGN: usize = 8;
+
+    pub struct Heap;
+
+    // SAFETY: malloc/free are thread-safe per the C library contract; layouts with an
+    // alignment above what malloc guarantees are refused (null), which GlobalAlloc allows.
+    unsafe impl GlobalAlloc for Heap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.align() > MALLOC_ALIGN {
+                return core::ptr::null_mut();
+            }
+            // SAFETY: plain C allocation; null on failure is handled by the caller.
+            unsafe { malloc(layout.size().max(1)) as *mut u8 }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: `ptr` came from `alloc` above, i.e. from malloc.
+            unsafe { free(ptr as *mut c_void) }
+        }
+    }
+}
+
+#[cfg(feature = "lwip-alloc")]
+mod heap {
+    use super::{GlobalAlloc, Layout};
+    use lwip_sys as sys;
+
+    /// lwIP's heap. `mem_malloc` returns `MEM_ALIGNMENT`-aligned blocks; larger
+    /// alignments (and sizes beyond `mem_size_t`) are refused with null. lwIP's heap is
+    /// only safe from its core context (or with `LWIP_ALLOW_MEM_FREE_FROM_OTHER_CONTEXT`),
+    /// which is where every lwip-ws call runs.
+    pub struct Heap;
+
+    // SAFETY: every allocation happens in lwIP's core context (the library's threading
+    // rule); refused layouts return null, which GlobalAlloc allows.
+    unsafe impl GlobalAlloc for Heap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.align() > sys::MEM_ALIGNMENT as usize {
+                return core::ptr::null_mut();
+            }
+            let Ok(size) = sys::mem_size_t::try_from(layout.size().max(1)) else {
+                return core::ptr::null_mut();
+            };
+            // SAFETY: plain lwIP heap allocation; null on failure is handled by the caller.
+            unsafe { sys::mem_malloc(size) as *mut u8 }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: `ptr` came from `alloc` above, i.e. from mem_malloc.
+            unsafe { sys::mem_free(ptr.cast()) }
+        }
     }
 }
 
 #[global_allocator]
-static ALLOCATOR: CMalloc = CMalloc;
+static ALLOCATOR: heap::Heap = heap::Heap;
 
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {

@@ -11,9 +11,11 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod errors;
+#[cfg(feature = "listener")]
 mod listener;
 
 pub use errors::*;
+#[cfg(feature = "listener")]
 pub use listener::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -502,6 +504,7 @@ pub const LWIP_WS_MAX_PROTOCOLS: usize = 8;
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL or invalid strings,
 /// CR/LF in them), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[cfg(feature = "client")]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_openClient(
     wss: *mut WSS,

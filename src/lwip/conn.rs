@@ -271,6 +271,7 @@ pub unsafe fn start_open(conn: *mut Conn, pcb: *mut sys::lwipws_pcb, initial: &[
 }
 
 /// Client: queue the upgrade request and start the TCP connect.
+#[cfg(feature = "client")]
 pub unsafe fn start_client(
     conn: *mut Conn,
     addr: *const sys::ip_addr_t,
@@ -819,6 +820,7 @@ unsafe extern "C" fn on_err(arg: *mut c_void, e: sys::err_t) {
     }
 }
 
+#[cfg(feature = "client")]
 unsafe extern "C" fn on_connected(
     arg: *mut c_void,
     _pcb: *mut sys::lwipws_pcb,

@@ -9,7 +9,28 @@
 //! under the core lock).
 
 pub mod conn;
+#[cfg(feature = "listener")]
 pub mod listener;
+
+/// Without the listener nobody sets a request hook: a server connection accepts any
+/// valid upgrade (`websocket_accept`), so the request handed to the hook is empty.
+#[cfg(not(feature = "listener"))]
+pub mod listener {
+    use super::conn::Conn;
+    use crate::proto::Request;
+
+    /// Stands in for the listener's request head; never given to a hook.
+    pub struct HttpRequest {
+        pub(crate) upgraded: *mut Conn,
+        pub(crate) answered: bool,
+    }
+
+    impl HttpRequest {
+        pub(crate) fn new(_conn: *mut Conn, _req: &Request<'_>) -> HttpRequest {
+            HttpRequest { upgraded: core::ptr::null_mut(), answered: false }
+        }
+    }
+}
 
 use lwip_sys as sys;
 
@@ -60,6 +81,7 @@ pub(crate) fn rand4() -> [u8; 4] {
 }
 
 /// Sixteen random bytes from `LWIP_RAND()` (client handshake nonce).
+#[cfg(feature = "client")]
 pub(crate) fn rand16() -> [u8; 16] {
     let mut out = [0u8; 16];
     for chunk in out.chunks_exact_mut(4) {
