@@ -1,0 +1,1007 @@
+//! What firmware engineers compare WebSocket libraries on, measured on lwIP itself: echo
+//! throughput next to a raw lwIP TCP echo of the same payloads on the same stack in the
+//! same run, broadcast fan-out to 100 and 1,000 connections (next to a raw TCP
+//! broadcast), the state and heap a connection holds, heap allocations per message, and
+//! the peak heap of 100 busy connections. Prints figures (markdown); never asserts on
+//! time. Run through `scripts/bench`, which raises lwIP's pool sizes for the 1,000
+//! connections (see there).
+//!
+//! Everything runs in one process, one thing after the other: lwIP (compiled from source,
+//! `NO_SYS=1`, loopback netif on 127.0.0.1) is global state. Both ends of every connection
+//! live in the same stack, so every figure includes the work of both ends; the raw TCP
+//! baselines carry exactly the same work minus the WebSocket library.
+//!
+//! Lines starting with `TARGET\t` are the targets with their measured values, for
+//! `scripts/bench` to put in one table.
+#![allow(clippy::missing_safety_doc)]
+
+use core::ffi::{c_int, c_void};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use lwip_sys::*;
+use lwip_ws::capi::*;
+
+// ---- a counting allocator -----------------------------------------------------------
+
+/// Counts allocation calls (alloc, alloc_zeroed, realloc) and live bytes, with the peak.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicI64 = AtomicI64::new(0);
+
+fn track(delta: i64) {
+    let now = LIVE.fetch_add(delta, Relaxed) + delta;
+    if now > PEAK.load(Relaxed) {
+        PEAK.store(now, Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        track(l.size() as i64);
+        System.alloc(l)
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        track(l.size() as i64);
+        System.alloc_zeroed(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        track(-(l.size() as i64));
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        track(new as i64 - l.size() as i64);
+        System.realloc(p, l, new)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.load(Relaxed)
+}
+
+fn live() -> i64 {
+    LIVE.load(Relaxed)
+}
+
+fn reset_peak() {
+    PEAK.store(LIVE.load(Relaxed), Relaxed);
+}
+
+// ---- lwIP helpers ---------------------------------------------------------------------
+
+const LOOPBACK: ip_addr_t = ip_addr_t {
+    addr: u32::from_ne_bytes([127, 0, 0, 1]),
+};
+
+/// Polls the stack (real time: lwIP's timers run on the wall clock) until `done`.
+/// A round that takes longer than `limit` is a hang: report it and stop.
+fn poll_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    let mut i = 0u32;
+    while !done() {
+        unsafe { unixport_poll() };
+        i = i.wrapping_add(1);
+        if i % 256 == 0 && t0.elapsed() > limit {
+            eprintln!("HANG: {what}: not done after {limit:?}");
+            std::process::exit(2);
+        }
+    }
+}
+
+const STEP: Duration = Duration::from_secs(10);
+
+/// Lets TIME_WAIT and every timer run out (2 * TCP_MSL is 120 s of lwIP time).
+fn settle() {
+    unsafe { unixport_run_for(130_000) };
+}
+
+fn payload(n: usize, seed: u32) -> Vec<u8> {
+    (0..n as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 24) as u8)
+        .collect()
+}
+
+// ---- WebSocket ends -------------------------------------------------------------------
+
+/// Callbacks and counters shared by any number of connections. `WSSCB` first.
+#[repr(C)]
+struct Side {
+    cb: WSSCB,
+    echo: bool,
+    opens: u64,
+    closes: u64,
+    clean_closes: u64,
+    messages: u64,
+    bytes: u64,
+    write_failures: u64,
+    last_failure: c_int,
+    /// When set, every message is compared with these bytes (outside timed runs).
+    expect: Option<(*const u8, usize)>,
+    mismatches: u64,
+}
+
+unsafe extern "C" fn on_frame(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, txt: c_int) {
+    let s = &mut *o.cast::<Side>();
+    s.messages += 1;
+    s.bytes += len as u64;
+    if let Some((p, n)) = s.expect {
+        let got = std::slice::from_raw_parts(data.cast::<u8>(), len as usize);
+        if got != std::slice::from_raw_parts(p, n) || *data.cast::<u8>().add(len as usize) != 0 {
+            s.mismatches += 1;
+        }
+    }
+    if s.echo {
+        let rc = WSS_write(wss, data, len, txt);
+        if rc != LWIP_WS_OK {
+            s.write_failures += 1;
+            s.last_failure = rc;
+        }
+    }
+}
+
+unsafe extern "C" fn on_close(o: *mut WSSCB, _wss: *mut WSS, status: c_int) {
+    let s = &mut *o.cast::<Side>();
+    s.closes += 1;
+    if status == 1000 {
+        s.clean_closes += 1;
+    }
+}
+
+unsafe extern "C" fn on_open(o: *mut WSSCB, _wss: *mut WSS, _protocol: *const core::ffi::c_char) {
+    (*o.cast::<Side>()).opens += 1;
+}
+
+fn side(echo: bool) -> *mut Side {
+    let s = Box::into_raw(Box::new(Side {
+        cb: WSSCB {
+            frameFp: None,
+            closeFp: None,
+            pingFp: None,
+            pongFp: None,
+            openFp: None,
+            writableFp: None,
+        },
+        echo,
+        opens: 0,
+        closes: 0,
+        clean_closes: 0,
+        messages: 0,
+        bytes: 0,
+        write_failures: 0,
+        last_failure: 0,
+        expect: None,
+        mismatches: 0,
+    }));
+    unsafe {
+        WSSCB_constructor(&mut (*s).cb, Some(on_frame), Some(on_close), None);
+        (*s).cb.openFp = Some(on_open);
+    }
+    s
+}
+
+fn storage(n: usize, fill: u64) -> Box<[WSS]> {
+    (0..n)
+        .map(|_| WSS {
+            _opaque: [fill; LWIP_WS_WSS_WORDS],
+        })
+        .collect()
+}
+
+/// Buffer sizes every benchmark connection is constructed with (`startSize`,
+/// `expandSize`), and the largest message.
+const START: c_int = 1024;
+const EXPAND: c_int = 1024;
+const MAX_MESSAGE: u32 = 1 << 20;
+
+/// A `WSListener` upgrading every request into the next slot. `WSListener` first.
+#[repr(C)]
+struct Server {
+    l: WSListener,
+    slots: Box<[WSS]>,
+    next: usize,
+    side: *mut Side,
+}
+
+unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
+    let srv = &mut *l.cast::<Server>();
+    let Some(slot) = srv.slots.get_mut(srv.next) else {
+        HttpRequest_reject(req, 503);
+        return;
+    };
+    srv.next += 1;
+    assert_eq!(WSS_constructor(slot, &mut (*srv.side).cb, START, EXPAND), LWIP_WS_OK);
+    assert_eq!(WSS_setMaxMessage(slot, MAX_MESSAGE), LWIP_WS_OK);
+    assert_eq!(WSS_upgrade(slot, req), LWIP_WS_OK);
+}
+
+fn start_server(port: u16, slots: usize, fill: u64) -> *mut Server {
+    let srv = Box::into_raw(Box::new(Server {
+        l: WSListener {
+            _opaque: [0; LWIP_WS_LISTENER_WORDS],
+        },
+        slots: storage(slots, fill),
+        next: 0,
+        side: side(true),
+    }));
+    unsafe {
+        assert_eq!(WSListener_constructor(&mut (*srv).l, Some(on_request)), LWIP_WS_OK);
+        let pending = (slots as c_int + 16).max(8);
+        assert_eq!(WSListener_setLimits(&mut (*srv).l, pending, 4096), LWIP_WS_OK);
+        assert_eq!(WSListener_listen(&mut (*srv).l, std::ptr::null(), port), LWIP_WS_OK);
+    }
+    srv
+}
+
+unsafe fn open_client(wss: *mut WSS, side: *mut Side, port: u16) {
+    assert_eq!(WSS_constructor(wss, &mut (*side).cb, START, EXPAND), LWIP_WS_OK);
+    assert_eq!(WSS_setMaxMessage(wss, MAX_MESSAGE), LWIP_WS_OK);
+    let rc = WSS_openClient(wss, &LOOPBACK, port, c"127.0.0.1".as_ptr(), c"/echo".as_ptr(), std::ptr::null());
+    assert_eq!(rc, LWIP_WS_OK);
+}
+
+/// Opens `clients.len()` clients to `srv` in batches and waits for every handshake.
+unsafe fn open_all(srv: *mut Server, clients: &mut [WSS], side: *mut Side, port: u16) -> Duration {
+    let t0 = Instant::now();
+    let start = (*side).opens;
+    // The WSListener listens with a backlog of 8: lwIP drops further SYNs until those
+    // are accepted (the client retries after its 3 s SYN timeout), so open 8 at a time.
+    for (b, batch) in clients.chunks_mut(8).enumerate() {
+        for wss in batch.iter_mut() {
+            open_client(wss, side, port);
+        }
+        let want = start + (b * 8 + batch.len()) as u64;
+        poll_until("client handshakes", STEP, || (*side).opens == want);
+    }
+    let n = clients.len();
+    poll_until("server slots", STEP, || (*srv).next == n);
+    t0.elapsed()
+}
+
+/// Closes every client cleanly (1000) and waits until both ends saw it; then frees all.
+unsafe fn close_all(srv: *mut Server, clients: &mut [WSS], side: *mut Side) {
+    let (c0, s0) = ((*side).closes, (*(*srv).side).closes);
+    let n = clients.len() as u64;
+    for wss in clients.iter_mut() {
+        assert_eq!(WSS_close(wss, 1000), LWIP_WS_OK);
+    }
+    poll_until("close handshakes", STEP, || {
+        (*side).closes == c0 + n && (*(*srv).side).closes == s0 + n
+    });
+    for wss in clients.iter_mut() {
+        WSS_destructor(wss);
+    }
+    WSListener_destructor(&mut (*srv).l);
+    for slot in (*srv).slots.iter_mut() {
+        WSS_destructor(slot);
+    }
+}
+
+unsafe fn free_server(srv: *mut Server) {
+    let srv = Box::from_raw(srv);
+    drop(Box::from_raw(srv.side));
+}
+
+// ---- raw lwIP TCP ends ---------------------------------------------------------------
+
+/// One raw TCP end: counts what it receives, optionally echoes it; `out` is its send
+/// backlog (kept capacity), written with `TCP_WRITE_FLAG_COPY` as far as `tcp_sndbuf`
+/// allows and resumed from the sent callback, like the library does.
+#[derive(Default)]
+struct RawPeer {
+    pcb: *mut lwipws_pcb,
+    echo: bool,
+    connected: bool,
+    received: u64,
+    /// Keep received bytes (handshakes only).
+    keep: bool,
+    inbox: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    errors: u64,
+}
+
+unsafe fn raw_flush(p: &mut RawPeer) {
+    while p.out_pos < p.out.len() {
+        let room = usize::from(lwipws_sndbuf(p.pcb));
+        let n = (p.out.len() - p.out_pos).min(room).min(0xffff);
+        if n == 0 {
+            break;
+        }
+        let data = p.out.as_ptr().add(p.out_pos).cast::<c_void>();
+        let err = lwipws_write(p.pcb, data, n as u16, lwipws_write_flag_copy());
+        if err == ERR_MEM as err_t {
+            break;
+        }
+        assert_eq!(err, ERR_OK as err_t, "tcp_write");
+        p.out_pos += n;
+    }
+    if p.out_pos == p.out.len() {
+        p.out.clear();
+        p.out_pos = 0;
+    }
+    lwipws_output(p.pcb);
+}
+
+unsafe fn raw_send(p: &mut RawPeer, bytes: &[u8]) {
+    p.out.extend_from_slice(bytes);
+    raw_flush(p);
+}
+
+unsafe extern "C" fn raw_recv(arg: *mut c_void, pcb: *mut lwipws_pcb, p: *mut pbuf, _e: err_t) -> err_t {
+    let peer = &mut *arg.cast::<RawPeer>();
+    if p.is_null() {
+        return ERR_OK as err_t;
+    }
+    let mut q = p;
+    while !q.is_null() {
+        let chunk = std::slice::from_raw_parts((*q).payload.cast::<u8>(), usize::from((*q).len));
+        if peer.echo {
+            peer.out.extend_from_slice(chunk);
+        }
+        if peer.keep {
+            peer.inbox.extend_from_slice(chunk);
+        }
+        q = (*q).next;
+    }
+    peer.received += u64::from((*p).tot_len);
+    lwipws_recved(pcb, (*p).tot_len);
+    pbuf_free(p);
+    if peer.echo {
+        raw_flush(peer);
+    }
+    ERR_OK as err_t
+}
+
+unsafe extern "C" fn raw_sent(arg: *mut c_void, _pcb: *mut lwipws_pcb, _len: u16) -> err_t {
+    raw_flush(&mut *arg.cast::<RawPeer>());
+    ERR_OK as err_t
+}
+
+unsafe extern "C" fn raw_err(arg: *mut c_void, _e: err_t) {
+    let peer = &mut *arg.cast::<RawPeer>();
+    peer.errors += 1;
+    peer.pcb = std::ptr::null_mut();
+}
+
+unsafe extern "C" fn raw_connected(arg: *mut c_void, _pcb: *mut lwipws_pcb, _e: err_t) -> err_t {
+    (*arg.cast::<RawPeer>()).connected = true;
+    ERR_OK as err_t
+}
+
+unsafe fn attach(peer: *mut RawPeer, pcb: *mut lwipws_pcb) {
+    (*peer).pcb = pcb;
+    lwipws_arg(pcb, peer.cast());
+    lwipws_recv(pcb, Some(raw_recv));
+    lwipws_sent(pcb, Some(raw_sent));
+    lwipws_err(pcb, Some(raw_err));
+    lwipws_nagle_disable(pcb); // as the library does on every pcb
+}
+
+/// A raw listener: each accepted pcb gets a new (echoing or not) peer.
+struct RawServer {
+    pcb: *mut lwipws_pcb,
+    echo: bool,
+    peers: Vec<*mut RawPeer>,
+}
+
+unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
+    let srv = &mut *arg.cast::<RawServer>();
+    let peer = Box::into_raw(Box::new(RawPeer {
+        echo: srv.echo,
+        ..RawPeer::default()
+    }));
+    attach(peer, newpcb);
+    srv.peers.push(peer);
+    ERR_OK as err_t
+}
+
+unsafe fn raw_listen(port: u16, echo: bool) -> *mut RawServer {
+    let srv = Box::into_raw(Box::new(RawServer {
+        pcb: std::ptr::null_mut(),
+        echo,
+        peers: Vec::new(),
+    }));
+    let pcb = lwipws_new(IPADDR_TYPE_V4 as u8);
+    assert_eq!(lwipws_bind(pcb, &ip_addr_any, port), ERR_OK as err_t);
+    (*srv).pcb = lwipws_listen(pcb, 0xff);
+    assert!(!(*srv).pcb.is_null());
+    lwipws_arg((*srv).pcb, srv.cast());
+    lwipws_accept((*srv).pcb, Some(raw_accept));
+    srv
+}
+
+unsafe fn raw_connect(port: u16) -> *mut RawPeer {
+    let peer = Box::into_raw(Box::<RawPeer>::default());
+    let pcb = lwipws_new(IPADDR_TYPE_V4 as u8);
+    assert!(!pcb.is_null(), "no tcp pcb left");
+    attach(peer, pcb);
+    assert_eq!(lwipws_connect(pcb, &LOOPBACK, port, Some(raw_connected)), ERR_OK as err_t);
+    peer
+}
+
+unsafe fn raw_close(peer: *mut RawPeer) {
+    let p = &mut *peer;
+    if !p.pcb.is_null() {
+        lwipws_arg(p.pcb, std::ptr::null_mut());
+        lwipws_recv(p.pcb, None);
+        lwipws_sent(p.pcb, None);
+        lwipws_err(p.pcb, None);
+        if lwipws_close(p.pcb) != ERR_OK as err_t {
+            lwipws_abort(p.pcb);
+        }
+    }
+    drop(Box::from_raw(peer));
+}
+
+unsafe fn raw_stop(srv: *mut RawServer) {
+    let srv = Box::from_raw(srv);
+    lwipws_close(srv.pcb);
+    for &p in &srv.peers {
+        raw_close(p);
+    }
+}
+
+// ---- statistics --------------------------------------------------------------------------
+
+struct Spread {
+    median: f64,
+    best: f64,
+    worst: f64,
+}
+
+/// Median, best and worst of rates (higher is better).
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    Spread {
+        median: v[v.len() / 2],
+        best: v[v.len() - 1],
+        worst: v[0],
+    }
+}
+
+const REPS: usize = 3;
+
+/// Round trips per second of `one` (one message in flight): calibrated to ~`slice` per
+/// repetition, `REPS` repetitions.
+fn rate(slice: Duration, mut one: impl FnMut()) -> Spread {
+    // Warm-up and calibration.
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while n < 3 || t0.elapsed() < slice / 4 {
+        one();
+        n += 1;
+    }
+    let per = t0.elapsed().as_secs_f64() / n as f64;
+    let count = ((slice.as_secs_f64() / per) as u64).max(3);
+    let rates = (0..REPS)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..count {
+                one();
+            }
+            count as f64 / t.elapsed().as_secs_f64()
+        })
+        .collect();
+    spread(rates)
+}
+
+fn human(size: usize) -> String {
+    if size >= 1024 && size % 1024 == 0 {
+        format!("{} KiB", size / 1024)
+    } else {
+        format!("{size} B")
+    }
+}
+
+fn yes(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+/// lwIP heap bytes in use and its high-water mark; `reset` first sets the mark to now.
+unsafe fn lwip_mem(reset: bool) -> (i64, i64) {
+    let st = &mut *std::ptr::addr_of_mut!(lwip_stats);
+    if reset {
+        st.mem.max = st.mem.used;
+        for &m in st.memp.iter() {
+            if !m.is_null() {
+                (*m).max = (*m).used;
+            }
+        }
+    }
+    (st.mem.used as i64, st.mem.max as i64)
+}
+
+/// (name, used, max, element size unknown) of the TCP-related pools.
+unsafe fn lwip_pools() -> Vec<(String, i64, i64)> {
+    let st = &*std::ptr::addr_of!(lwip_stats);
+    (0..lwipws_stats_memp_count())
+        .filter_map(|i| {
+            let m = *st.memp.get(i as usize)?;
+            if m.is_null() {
+                return None;
+            }
+            let name = CStr::from_ptr(lwipws_stats_memp_name(i)).to_string_lossy().into_owned();
+            Some((name, (*m).used as i64, (*m).max as i64))
+        })
+        .collect()
+}
+
+/// One past the last byte of `wss` that differs from `fill` (how much of the storage
+/// the library wrote).
+fn written(wss: &WSS, fill: u64) -> usize {
+    let bytes: Vec<u8> = wss._opaque.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    let pat = fill.to_ne_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(i, b)| **b != pat[i % 8])
+        .map_or(0, |(i, _)| i + 1)
+}
+
+// ---- the benchmarks ------------------------------------------------------------------
+
+const SIZES: [usize; 4] = [16, 1024, 16 * 1024, 256 * 1024];
+
+struct EchoResult {
+    size: usize,
+    ws: Spread,
+    raw: Spread,
+    allocs_per_msg: f64,
+    heap_after: (c_int, c_int),
+}
+
+unsafe fn echo(results: &mut Vec<EchoResult>) {
+    println!("### Echo round trips on lwIP (one message in flight)");
+    println!();
+    println!("Client and server in one lwIP stack over its loopback netif. WebSocket: `WSS_openClient` ↔");
+    println!("`WSListener` + `WSS_upgrade`, the server echoing in `frameFp` with `WSS_write` (binary, client");
+    println!("frames masked). Raw TCP: `tcp_*` echo server and client on the same stack, same payloads, no");
+    println!("framing. rt/s = round trips per second (median of {REPS}; best and worst in brackets); MB/s =");
+    println!("payload bytes echoed per second (one direction, 10^6 B).");
+    println!();
+    println!("| payload | WebSocket rt/s | WebSocket MB/s | raw TCP rt/s | raw TCP MB/s | WebSocket / raw |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+
+    // WebSocket pair.
+    let srv = start_server(9001, 1, 0);
+    let cside = side(false);
+    let mut client = storage(1, 0);
+    let cw: *mut WSS = &mut client[0];
+    open_all(srv, &mut client, cside, 9001);
+    let sw: *mut WSS = &mut (*srv).slots[0];
+
+    // Raw pair.
+    let rsrv = raw_listen(9002, true);
+    let rc = raw_connect(9002);
+    poll_until("raw connect", STEP, || (*rc).connected && (*rsrv).peers.len() == 1);
+
+    for size in SIZES {
+        let data = payload(size, size as u32);
+        let slice = if size >= 64 * 1024 {
+            Duration::from_millis(400)
+        } else {
+            Duration::from_millis(250)
+        };
+
+        // Correctness first: a few checked round trips.
+        (*cside).expect = Some((data.as_ptr(), data.len()));
+        (*(*srv).side).expect = Some((data.as_ptr(), data.len()));
+        let (cs, dp) = (cside, data.as_ptr());
+        let ws_one = move || {
+            let want = (*cs).messages + 1;
+            let rcode = WSS_write(cw, dp.cast(), size as c_int, 0);
+            assert_eq!(rcode, LWIP_WS_OK, "WSS_write of {size} bytes");
+            poll_until("WebSocket echo", STEP, || (*cs).messages == want);
+        };
+        for _ in 0..3 {
+            ws_one();
+        }
+        (*cside).expect = None;
+        (*(*srv).side).expect = None;
+        let ws = rate(slice, ws_one);
+
+        // Heap allocations per message in steady state (both ends: each round trip is
+        // two messages, each written by one end and received by the other).
+        let n = if size >= 64 * 1024 { 20 } else { 200 };
+        let a0 = allocs();
+        for _ in 0..n {
+            ws_one();
+        }
+        let allocs_per_msg = (allocs() - a0) as f64 / (2 * n) as f64;
+
+        let d = &data;
+        let raw_one = move || {
+            let want = (*rc).received + size as u64;
+            raw_send(&mut *rc, d);
+            poll_until("raw echo", STEP, || (*rc).received == want);
+        };
+        let raw = rate(slice, raw_one);
+
+        println!(
+            "| {} | {:.0} [{:.0}–{:.0}] | {:.1} | {:.0} [{:.0}–{:.0}] | {:.1} | {:.0} % |",
+            human(size),
+            ws.median,
+            ws.worst,
+            ws.best,
+            ws.median * size as f64 / 1e6,
+            raw.median,
+            raw.worst,
+            raw.best,
+            raw.median * size as f64 / 1e6,
+            100.0 * ws.median / raw.median
+        );
+        let heap_after = (WSS_heapBytes(cw), WSS_heapBytes(sw));
+        results.push(EchoResult {
+            size,
+            ws,
+            raw,
+            allocs_per_msg,
+            heap_after,
+        });
+    }
+    let s = &*(*srv).side;
+    if s.write_failures > 0 || (*cside).mismatches > 0 || s.mismatches > 0 {
+        println!();
+        println!(
+            "**Errors**: {} echo writes failed (last {}), {} client / {} server messages differed.",
+            s.write_failures,
+            s.last_failure,
+            (*cside).mismatches,
+            s.mismatches
+        );
+    }
+    println!();
+    close_all(srv, &mut client, cside);
+    free_server(srv);
+    drop(Box::from_raw(cside));
+    raw_close(rc);
+    raw_stop(rsrv);
+    settle();
+}
+
+/// Fragmented messages (4 frames each) from a raw client to the WebSocket server, echoed
+/// whole: heap allocations per message in steady state.
+unsafe fn fragmented(size: usize) -> f64 {
+    let srv = start_server(9003, 1, 0);
+    let c = raw_connect(9003);
+    poll_until("raw connect", STEP, || (*c).connected);
+    (*c).keep = true;
+    raw_send(
+        &mut *c,
+        b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    poll_until("raw handshake", STEP, || (*c).inbox.windows(4).any(|w| w == b"\r\n\r\n"));
+    assert!((*c).inbox.starts_with(b"HTTP/1.1 101"));
+    (*c).keep = false;
+    let head = (*c).inbox.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let base = (*c).received - ((*c).inbox.len() - head) as u64;
+
+    let key = [0x11u8, 0x22, 0x33, 0x44];
+    let data = payload(size, 7);
+    let mut wire = Vec::new();
+    let parts = 4;
+    for (i, part) in data.chunks(size / parts).enumerate() {
+        let op = if i == 0 { 2u8 } else { 0 };
+        let fin = if i == parts - 1 { 0x80 } else { 0 };
+        wire.push(fin | op);
+        if part.len() < 126 {
+            wire.push(0x80 | part.len() as u8);
+        } else {
+            wire.push(0x80 | 126);
+            wire.extend_from_slice(&(part.len() as u16).to_be_bytes());
+        }
+        wire.extend_from_slice(&key);
+        wire.extend(part.iter().enumerate().map(|(j, b)| b ^ key[j % 4]));
+    }
+    let echo_len = size as u64 + if size < 126 { 2 } else if size < 65536 { 4 } else { 10 };
+    let mut got = base;
+    let mut one = || {
+        got += echo_len;
+        raw_send(&mut *c, &wire);
+        poll_until("fragmented echo", STEP, || (*c).received == got);
+    };
+    for _ in 0..20 {
+        one();
+    }
+    let n = 200;
+    let a0 = allocs();
+    for _ in 0..n {
+        one();
+    }
+    let per = (allocs() - a0) as f64 / n as f64;
+    assert_eq!((*(*srv).side).write_failures, 0);
+    raw_close(c);
+    poll_until("server close", STEP, || (*(*srv).side).closes == 1);
+    WSListener_destructor(&mut (*srv).l);
+    WSS_destructor(&mut (*srv).slots[0]);
+    free_server(srv);
+    settle();
+    per
+}
+
+struct Fan {
+    n: usize,
+    ws: Spread,
+    raw: Spread,
+    open: Duration,
+}
+
+/// Time from the first `WSS_write` until all `n` clients have the message (milliseconds,
+/// lower is better), next to the same broadcast over raw TCP.
+unsafe fn fanout(n: usize, size: usize) -> Fan {
+    let msg = payload(size, 3);
+    let srv = start_server(9004, n, 0);
+    let cside = side(false);
+    let mut clients = storage(n, 0);
+    let open = open_all(srv, &mut clients, cside, 9004);
+    let mut times = Vec::new();
+    for _ in 0..=REPS {
+        let want = (*cside).messages + n as u64;
+        let t0 = Instant::now();
+        for slot in (*srv).slots.iter_mut() {
+            assert_eq!(WSS_write(slot, msg.as_ptr().cast(), size as c_int, 0), LWIP_WS_OK);
+        }
+        poll_until("broadcast", STEP, || (*cside).messages == want);
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    times.remove(0); // warm-up
+    let ws = spread(times.iter().map(|t| -t).collect());
+    assert_eq!((*cside).bytes, ((REPS + 1) * n * size) as u64);
+    close_all(srv, &mut clients, cside);
+    assert_eq!((*cside).clean_closes, n as u64);
+    free_server(srv);
+    drop(Box::from_raw(cside));
+    drop(clients);
+    settle();
+
+    let rsrv = raw_listen(9005, false);
+    let peers: Vec<*mut RawPeer> = (0..n)
+        .map(|i| {
+            let p = raw_connect(9005);
+            if i % 50 == 49 {
+                poll_until("raw connects", STEP, || (*rsrv).peers.len() == i + 1);
+            }
+            p
+        })
+        .collect();
+    poll_until("raw connects", STEP, || (*rsrv).peers.len() == n);
+    let mut times = Vec::new();
+    for _ in 0..=REPS {
+        let want: Vec<u64> = peers.iter().map(|&p| (*p).received + size as u64).collect();
+        let t0 = Instant::now();
+        for &sp in (*rsrv).peers.iter() {
+            raw_send(&mut *sp, &msg);
+        }
+        poll_until("raw broadcast", STEP, || {
+            peers.iter().zip(&want).all(|(&p, &w)| (*p).received == w)
+        });
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    times.remove(0);
+    let raw = spread(times.iter().map(|t| -t).collect());
+    for p in peers {
+        raw_close(p);
+    }
+    raw_stop(rsrv);
+    settle();
+    Fan { n, ws, raw, open }
+}
+
+struct Peak {
+    idle_heap: i64,
+    peak_heap: i64,
+    lwip_idle: i64,
+    lwip_peak: i64,
+    pools: Vec<(String, i64, i64)>,
+    rounds: usize,
+}
+
+/// 100 client/server pairs, every client sending 4 KiB messages that its server echoes,
+/// all at once, for a few rounds.
+unsafe fn peak(pairs: usize, size: usize, rounds: usize) -> Peak {
+    let msg = payload(size, 9);
+    let cside = side(false);
+    let mut clients = storage(pairs, 0);
+    let srv = Box::into_raw(Box::new(Server {
+        l: WSListener {
+            _opaque: [0; LWIP_WS_LISTENER_WORDS],
+        },
+        slots: storage(pairs, 0),
+        next: 0,
+        side: side(true),
+    }));
+    let base_heap = live();
+    reset_peak();
+    let (base_lwip, _) = lwip_mem(true);
+    assert_eq!(WSListener_constructor(&mut (*srv).l, Some(on_request)), LWIP_WS_OK);
+    assert_eq!(WSListener_setLimits(&mut (*srv).l, pairs as c_int + 16, 4096), LWIP_WS_OK);
+    assert_eq!(WSListener_listen(&mut (*srv).l, std::ptr::null(), 9006), LWIP_WS_OK);
+    open_all(srv, &mut clients, cside, 9006);
+    let idle_heap = live() - base_heap;
+    let lwip_idle = lwip_mem(false).0 - base_lwip;
+    for _ in 0..rounds {
+        let want = (*cside).messages + pairs as u64;
+        for wss in clients.iter_mut() {
+            assert_eq!(WSS_write(wss, msg.as_ptr().cast(), size as c_int, 0), LWIP_WS_OK);
+        }
+        poll_until("100 echoes", STEP, || (*cside).messages == want);
+    }
+    let peak_heap = PEAK.load(Relaxed) - base_heap;
+    let lwip_peak = lwip_mem(false).1 - base_lwip;
+    let pools = lwip_pools()
+        .into_iter()
+        .filter(|(n, _, _)| n.starts_with("TCP_PCB") || n == "TCP_SEG" || n == "PBUF" || n == "PBUF_POOL")
+        .collect();
+    close_all(srv, &mut clients, cside);
+    free_server(srv);
+    drop(Box::from_raw(cside));
+    settle();
+    Peak {
+        idle_heap,
+        peak_heap,
+        lwip_idle,
+        lwip_peak,
+        pools,
+        rounds,
+    }
+}
+
+/// Storage and heap of one idle connection, both ends.
+unsafe fn idle_state() -> (usize, c_int, c_int) {
+    let mut used = 0;
+    let mut heap = (0, 0);
+    for (i, fill) in [0xa5a5_a5a5_a5a5_a5a5u64, 0x5a5a_5a5a_5a5a_5a5a].into_iter().enumerate() {
+        let port = 9010 + i as u16;
+        let srv = start_server(port, 1, fill);
+        let cside = side(false);
+        let mut client = storage(1, fill);
+        open_all(srv, &mut client, cside, port);
+        used = used.max(written(&client[0], fill)).max(written(&(*srv).slots[0], fill));
+        heap = (WSS_heapBytes(&mut client[0]), WSS_heapBytes(&mut (*srv).slots[0]));
+        close_all(srv, &mut client, cside);
+        free_server(srv);
+        drop(Box::from_raw(cside));
+    }
+    settle();
+    (used, heap.0, heap.1)
+}
+
+fn main() {
+    let t_all = Instant::now();
+    unsafe { unixport_init() };
+    settle();
+    println!("## lwIP: lwip-ws next to raw lwIP TCP (benches/lwip.rs)");
+    println!();
+    let mut echoes = Vec::new();
+    unsafe { echo(&mut echoes) };
+
+    // Fan-out.
+    let fan_size = 64;
+    let fans: Vec<Fan> = [100, 1000].into_iter().map(|n| unsafe { fanout(n, fan_size) }).collect();
+    println!("### Broadcast fan-out");
+    println!();
+    println!("The server writes one {fan_size}-byte binary message to each of N open connections (`WSS_write` in a");
+    println!("loop); time until every client's `frameFp` has it. Raw TCP: the same {fan_size} bytes with `tcp_write`");
+    println!("to N raw connections, until every client received them. Milliseconds, median of {REPS} (best–worst).");
+    println!();
+    println!("| clients | WebSocket ms | raw TCP ms | raw / WebSocket | opening N WebSocket connections |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    for f in &fans {
+        println!(
+            "| {} | {:.2} [{:.2}–{:.2}] | {:.2} [{:.2}–{:.2}] | {:.0} % | {:.0} ms |",
+            f.n,
+            -f.ws.median,
+            -f.ws.best,
+            -f.ws.worst,
+            -f.raw.median,
+            -f.raw.best,
+            -f.raw.worst,
+            100.0 * f.raw.median / f.ws.median,
+            f.open.as_secs_f64() * 1e3
+        );
+    }
+    println!();
+
+    // Memory.
+    let (used, cheap, sheap) = unsafe { idle_state() };
+    let frag_1k = unsafe { fragmented(1024) };
+    let frag_16k = unsafe { fragmented(16 * 1024) };
+    let pk = unsafe { peak(100, 4096, 20) };
+
+    println!("### Memory per connection");
+    println!();
+    println!("| what | bytes |");
+    println!("| --- | ---: |");
+    println!("| `WSS` storage (`LWIP_WS_WSS_SIZE` = `sizeof(WSS)`) | {} |", core::mem::size_of::<WSS>());
+    println!("| … of which the library writes (last byte changed in a filled `WSS`, open idle connection) | {used} |");
+    println!("| … engine `proto::Connection` (`size_of`) | {} |", core::mem::size_of::<lwip_ws::proto::Connection>());
+    println!("| … `proto::Config` (`size_of`; held twice: by the lwIP layer and by the engine) | {} |", core::mem::size_of::<lwip_ws::proto::Config>());
+    println!("| heap of an idle connection right after the handshake (`WSS_heapBytes`): client / server | {cheap} / {sheap} |");
+    for e in &echoes {
+        println!(
+            "| heap kept by an idle connection after echoing {} messages: client / server | {} / {} |",
+            human(e.size),
+            e.heap_after.0,
+            e.heap_after.1
+        );
+    }
+    println!("| `WSListener` storage (`LWIP_WS_LISTENER_SIZE`) | {} |", core::mem::size_of::<WSListener>());
+    println!("| baseline: lwIP's own `struct tcp_pcb` per connection (`size_of`) | {} |", core::mem::size_of::<tcp_pcb>());
+    println!();
+    println!("### Heap allocations per message (steady state, after warm-up)");
+    println!();
+    println!("Counted by a counting `#[global_allocator]` in the benchmark binary (alloc, alloc_zeroed and");
+    println!("realloc calls; lwIP's own heap and pools are not Rust allocations). Echo: per message, both ends");
+    println!("(each message is written by one end and received by the other). On loopback with MSS 1460, a");
+    println!("16 B or 1 KiB frame arrives in one pbuf and is delivered whole; 16 KiB and 256 KiB frames span");
+    println!("many pbufs and are reassembled. Fragmented: 4 frames per message from a raw client, echoed whole.");
+    println!();
+    println!("| message | allocations per message |");
+    println!("| --- | ---: |");
+    for e in &echoes {
+        let kind = if e.size <= 1024 { "one pbuf, delivered whole" } else { "split over pbufs, reassembled" };
+        println!("| {} echo ({kind}) | {:.2} |", human(e.size), e.allocs_per_msg);
+    }
+    println!("| 1 KiB in 4 fragments (server receives and reassembles, echoes 1 frame) | {frag_1k:.2} |");
+    println!("| 16 KiB in 4 fragments | {frag_16k:.2} |");
+    println!();
+    println!("### Peak heap: 100 connections exchanging 4 KiB messages");
+    println!();
+    println!("100 WebSocket clients and their 100 server connections in one stack (200 `WSS`); each round");
+    println!("every client writes a 4 KiB message and its server echoes it; {} rounds. Rust heap from the", pk.rounds);
+    println!("counting allocator, lwIP heap from `lwip_stats` (above the level before the 100 connections).");
+    println!();
+    println!("| what | total | per connection end (÷200) |");
+    println!("| --- | ---: | ---: |");
+    println!("| library heap, 100 idle pairs after the handshake | {} | {:.0} |", pk.idle_heap, pk.idle_heap as f64 / 200.0);
+    println!("| library heap, peak while exchanging | {} | {:.0} |", pk.peak_heap, pk.peak_heap as f64 / 200.0);
+    println!("| `WSS` storage (200 × {}) | {} | {} |", LWIP_WS_WSS_SIZE, 200 * LWIP_WS_WSS_SIZE, LWIP_WS_WSS_SIZE);
+    println!("| lwIP heap (`MEM_SIZE` area), idle pairs | {} | {:.0} |", pk.lwip_idle, pk.lwip_idle as f64 / 200.0);
+    println!("| lwIP heap, peak while exchanging | {} | {:.0} |", pk.lwip_peak, pk.lwip_peak as f64 / 200.0);
+    for (name, _used, max) in &pk.pools {
+        println!("| lwIP pool `{name}`: peak elements in use | {max} | |");
+    }
+    println!();
+
+    // Targets.
+    let pct = |size: usize| {
+        let e = echoes.iter().find(|e| e.size == size).expect("size measured");
+        100.0 * e.ws.median / e.raw.median
+    };
+    let (p16k, p16) = (pct(16 * 1024), pct(16));
+    println!("TARGET\tWebSocket echo ≥ 90 % of raw lwIP TCP echo at 16 KiB\t{p16k:.0} %\t{}", yes(p16k >= 90.0));
+    println!("TARGET\tWebSocket echo ≥ 80 % of raw lwIP TCP echo at 16 B\t{p16:.0} %\t{}", yes(p16 >= 80.0));
+    let idle = core::mem::size_of::<WSS>() as i64 + i64::from(cheap.max(sheap));
+    println!(
+        "TARGET\t≤ 128 bytes of library state per idle connection\t{} B storage ({used} B written) + {} B heap\t{}",
+        core::mem::size_of::<WSS>(),
+        cheap.max(sheap),
+        yes(idle <= 128)
+    );
+    let one_pbuf = echoes
+        .iter()
+        .filter(|e| e.size <= 1024)
+        .map(|e| e.allocs_per_msg)
+        .fold(0.0, f64::max);
+    println!(
+        "TARGET\tzero heap allocations per message when a frame arrives in one pbuf and is delivered whole\t{one_pbuf:.2}\t{}",
+        yes(one_pbuf == 0.0)
+    );
+    eprintln!("benches/lwip.rs: done in {:.1} s", t_all.elapsed().as_secs_f64());
+}
