@@ -8,7 +8,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+. "$root/tests/interop/lib.sh"
 shot="${1:-$root/build/browser_check.png}"
 
 browser="$(command -v chromium || command -v chromium-browser || true)"
@@ -17,30 +17,15 @@ if [[ -z $browser ]]; then
     exit 0
 fi
 
-"$root/scripts/setup"
-cargo build --release
-make -s -j2 -C ports/unix
-make -s -C examples
-
-py="$root/.venv/bin/python"
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+build_chat
+port=$(free_port)
 work="$(mktemp -d)"
-server_pid=""
 cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_chat
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-build/examples/chat "slirp:$port:80" 80 --seconds 120 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-    grep -q '^ready ' "$work/server.log" && break
-    sleep 0.1
-done
+start_chat "$work/server.log" build/examples/chat "slirp:$port:80" 80 --seconds 120
 
 url="http://127.0.0.1:$port/?path=/echo&send=hello%20from%20chromium"
 flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking

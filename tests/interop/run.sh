@@ -1,23 +1,19 @@
 #!/usr/bin/env bash
 # Interop tests: the Python `websockets` package against build/examples/chat, over slirp
 # (no root) and over a TAP device this script creates (root; plain and ASan/UBSan
-# builds; skipped otherwise). Bounded; kills the servers it started and removes its TAP device.
+# builds; skipped otherwise). Bounded; kills the servers it started and removes its TAP
+# device.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-py="$root/.venv/bin/python"
+. "$root/tests/interop/lib.sh"
 logdir="$(mktemp -d)"
-server_pid=""
 tapdev=""
 failures=0
 
 cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_chat
     if [[ -n $tapdev ]]; then
         ip link del "$tapdev" 2>/dev/null || true
     fi
@@ -25,39 +21,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/scripts/setup"
-cargo build --release
-make -s -j2 -C ports/unix
-make -s -j2 -C ports/unix SANITIZE=1
-make -s -C examples
-make -s -C examples SANITIZE=1
-
-free_port() {
-    "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+build_chat SANITIZE
 
 # run_against NAME BINARY SPEC HOST PORT: start the chat server, wait for its "ready"
 # line, run interop.py, stop the server and check its log for sanitizer reports.
 run_against() {
     local name=$1 bin=$2 spec=$3 host=$4 port=$5 log="$logdir/$1.log"
     echo "== $name: $spec"
-    "$bin" "$spec" 80 --seconds 600 --max-message 2097152 >"$log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 50); do
-        grep -q '^ready ' "$log" && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! grep -q '^ready ' "$log"; then
-        cat "$log" >&2
+    if ! start_chat "$log" "$bin" "$spec" 80 --seconds 600 --max-message 2097152; then
         echo "FAIL $name: the server did not start"
         failures=$((failures + 1))
     elif ! timeout 600 "$py" "$root/tests/interop/interop.py" "$host" "$port"; then
         failures=$((failures + 1))
     fi
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
+    stop_chat
     if grep -qi 'runtime error\|AddressSanitizer\|assert' "$log"; then
         cat "$log" >&2
         echo "FAIL $name: the server reported errors"
