@@ -60,6 +60,16 @@ pub fn pump(max_steps: usize, mut done: impl FnMut() -> bool) {
     panic!("condition not reached within {max_steps} polls");
 }
 
+/// Runs `steps` main-loop steps (lwIP's clock moves 250 ms every 50), whatever happens.
+pub fn run_steps(steps: usize) {
+    for i in 0..steps {
+        unsafe { unixport_poll() };
+        if i % 50 == 49 {
+            unsafe { unixport_run_for(250) };
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ev {
     Open(Option<String>),
@@ -193,6 +203,9 @@ pub struct RawClient {
     pub fin: bool,
     pub err: Option<err_t>,
     pub connected: bool,
+    /// A peer that never reads: received bytes are recorded but never acknowledged to
+    /// lwIP (`tcp_recved` is not called), so its receive window closes.
+    pub hold: bool,
 }
 
 pub unsafe extern "C" fn raw_recv(
@@ -214,7 +227,9 @@ pub unsafe extern "C" fn raw_recv(
         ));
         q = (*q).next;
     }
-    lwipws_recved(pcb, (*p).tot_len);
+    if !c.hold {
+        lwipws_recved(pcb, (*p).tot_len);
+    }
     pbuf_free(p);
     ERR_OK as err_t
 }
