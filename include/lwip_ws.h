@@ -224,7 +224,7 @@ typedef void (*WSSCB_Writable)(struct WSSCB *o, struct WSS *wss);
  * ```c
  * typedef struct { WSSCB cb; int clients; } App;
  * static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt) {
- *     App *app = (App *)o;   /* o is &app->cb */
+ *     App *app = (App *)o;   // o is &app->cb
  * }
  * ```
  *

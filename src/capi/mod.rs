@@ -69,7 +69,7 @@ pub type WSSCB_Writable = Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut W
 /// ```c
 /// typedef struct { WSSCB cb; int clients; } App;
 /// static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt) {
-///     App *app = (App *)o;   /* o is &app->cb */
+///     App *app = (App *)o;   // o is &app->cb
 /// }
 /// ```
 ///

@@ -291,7 +291,9 @@ pub unsafe fn listen(
                 OpError::Lwip
             });
         }
-        let lpcb = sys::lwipws_listen(pcb, 8);
+        // The largest backlog lwIP takes: half-open connections are bounded by
+        // MEMP_NUM_TCP_PCB, and `max_pending` bounds the accepted ones.
+        let lpcb = sys::lwipws_listen(pcb, u8::MAX);
         if lpcb.is_null() {
             sys::lwipws_close(pcb);
             return Err(OpError::NoMem);
