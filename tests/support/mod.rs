@@ -321,6 +321,8 @@ pub struct RawServer {
     pub timeouts: (u32, u32),
     /// The server-side pcb of the last accepted connection.
     pub accepted: *mut lwipws_pcb,
+    /// The port it listens on.
+    pub port: u16,
 }
 
 pub unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
@@ -351,6 +353,7 @@ pub fn raw_server(port: u16) -> Box<RawServer> {
         send_queue: 0,
         timeouts: (3000, 2000),
         accepted: std::ptr::null_mut(),
+        port,
     });
     unsafe {
         let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
