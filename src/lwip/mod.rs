@@ -27,7 +27,10 @@ pub mod listener {
 
     impl HttpRequest {
         pub(crate) fn new(_conn: *mut Conn, _req: &Request<'_>) -> HttpRequest {
-            HttpRequest { upgraded: core::ptr::null_mut(), answered: false }
+            HttpRequest {
+                upgraded: core::ptr::null_mut(),
+                answered: false,
+            }
         }
     }
 }
