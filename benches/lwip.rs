@@ -569,7 +569,17 @@ unsafe fn lwip_mem(reset: bool) -> (i64, i64) {
     (st.mem.used as i64, st.mem.max as i64)
 }
 
-/// (name, used, max, element size unknown) of the TCP-related pools.
+/// Elements in lwIP pool `name` (its `MEMP_NUM_*`), or 0.
+unsafe fn pool_size(name: &str) -> i64 {
+    let st = &*std::ptr::addr_of!(lwip_stats);
+    (0..lwipws_stats_memp_count())
+        .find(|&i| CStr::from_ptr(lwipws_stats_memp_name(i)).to_bytes() == name.as_bytes())
+        .and_then(|i| st.memp.get(i as usize).copied())
+        .filter(|m| !m.is_null())
+        .map_or(0, |m| (*m).avail as i64)
+}
+
+/// (name, used, max) of the TCP-related pools.
 unsafe fn lwip_pools() -> Vec<(String, i64, i64)> {
     let st = &*std::ptr::addr_of!(lwip_stats);
     (0..lwipws_stats_memp_count())
@@ -1073,7 +1083,19 @@ fn main() {
 
     // Fan-out.
     let fan_size = 64;
-    let fans: Vec<Fan> = [100, 1000].into_iter().map(|n| unsafe { fanout(n, fan_size) }).collect();
+    // Both ends of N connections live in this stack: N clients need 2N pcbs.
+    let pcbs = unsafe { pool_size("TCP_PCB") };
+    let fans: Vec<Fan> = [100, 1000]
+        .into_iter()
+        .filter(|&n| {
+            let enough = pcbs >= 2 * n as i64 + 16;
+            if !enough {
+                eprintln!("fan-out to {n}: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)");
+            }
+            enough
+        })
+        .map(|n| unsafe { fanout(n, fan_size) })
+        .collect();
     println!("### Broadcast fan-out");
     println!();
     println!("The server writes one {fan_size}-byte binary message to each of N open connections (`WSS_write` in a");
@@ -1100,13 +1122,22 @@ fn main() {
             f.open.as_secs_f64() * 1e3
         );
     }
+    if fans.len() < 2 {
+        println!();
+        println!("Some sizes skipped: this lwIP build has only {pcbs} TCP pcbs (run `scripts/bench`).");
+    }
     println!();
 
     // Memory.
     let (used, cheap, sheap) = unsafe { idle_state() };
     let frag_1k = unsafe { fragmented(1024) };
     let frag_16k = unsafe { fragmented(16 * 1024) };
-    let pk = unsafe { peak(100, 4096, 20) };
+    let pk = if pcbs >= 216 {
+        Some(unsafe { peak(100, 4096, 20) })
+    } else {
+        eprintln!("peak heap of 100 pairs: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)");
+        None
+    };
 
     println!("### Memory per connection");
     println!();
@@ -1147,21 +1178,26 @@ fn main() {
     println!();
     println!("### Peak heap: 100 connections exchanging 4 KiB messages");
     println!();
-    println!("100 WebSocket clients and their 100 server connections in one stack (200 `WSS`); each round");
-    println!("every client writes a 4 KiB message and its server echoes it; {} rounds. Rust heap from the", pk.rounds);
-    println!("counting allocator, lwIP heap from `lwip_stats` (above the level before the 100 connections).");
-    println!();
-    println!("| what | total | per connection end (÷200) |");
-    println!("| --- | ---: | ---: |");
-    println!("| library heap, 100 idle pairs after the handshake | {} | {:.0} |", pk.idle_heap, pk.idle_heap as f64 / 200.0);
-    println!("| library heap, peak while exchanging | {} | {:.0} |", pk.peak_heap, pk.peak_heap as f64 / 200.0);
-    println!("| `WSS` storage (200 × {}) | {} | {} |", LWIP_WS_WSS_SIZE, 200 * LWIP_WS_WSS_SIZE, LWIP_WS_WSS_SIZE);
-    println!("| lwIP heap (`MEM_SIZE` area), idle pairs | {} | {:.0} |", pk.lwip_idle, pk.lwip_idle as f64 / 200.0);
-    println!("| lwIP heap, peak while exchanging | {} | {:.0} |", pk.lwip_peak, pk.lwip_peak as f64 / 200.0);
-    for (name, _used, max) in &pk.pools {
-        println!("| lwIP pool `{name}`: peak elements in use | {max} | |");
+    if let Some(pk) = &pk {
+        println!("100 WebSocket clients and their 100 server connections in one stack (200 `WSS`); each round");
+        println!("every client writes a 4 KiB message and its server echoes it; {} rounds. Rust heap from the", pk.rounds);
+        println!("counting allocator, lwIP heap from `lwip_stats` (above the level before the 100 connections).");
+        println!();
+        println!("| what | total | per connection end (÷200) |");
+        println!("| --- | ---: | ---: |");
+        println!("| library heap, 100 idle pairs after the handshake | {} | {:.0} |", pk.idle_heap, pk.idle_heap as f64 / 200.0);
+        println!("| library heap, peak while exchanging | {} | {:.0} |", pk.peak_heap, pk.peak_heap as f64 / 200.0);
+        println!("| `WSS` storage (200 × {}) | {} | {} |", LWIP_WS_WSS_SIZE, 200 * LWIP_WS_WSS_SIZE, LWIP_WS_WSS_SIZE);
+        println!("| lwIP heap (`MEM_SIZE` area), idle pairs | {} | {:.0} |", pk.lwip_idle, pk.lwip_idle as f64 / 200.0);
+        println!("| lwIP heap, peak while exchanging | {} | {:.0} |", pk.lwip_peak, pk.lwip_peak as f64 / 200.0);
+        for (name, _used, max) in &pk.pools {
+            println!("| lwIP pool `{name}`: peak elements in use | {max} | |");
+        }
+        println!();
+    } else {
+        println!("Skipped: this lwIP build has fewer than 216 TCP pcbs (run `scripts/bench`).");
+        println!();
     }
-    println!();
 
     // Targets.
     let pct = |size: usize| {
