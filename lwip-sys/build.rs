@@ -100,6 +100,7 @@ fn main() {
     let mut clang_args = vec![format!("--target={target}")];
     clang_args.extend(layout_args(&build));
     clang_args.extend(sysroot_args(&build, &target));
+    clang_args.extend(abi_args(&build, &target));
     if compile {
         clang_args.push(format!("-I{}", unix_port.join("include").display()));
         clang_args.push("-DLWIPWS_BIND_UNIXPORT".into());
@@ -273,18 +274,7 @@ fn sysroot_args(build: &cc::Build, target: &str) -> Vec<String> {
             format!("-isystem{}", Path::new(&sysroot).join("include").display()),
         ];
     }
-    let Some(out) = Command::new(compiler.path())
-        .args(compiler.args())
-        .args(["-xc", "-E", "-v", "-o"])
-        .arg(if cfg!(windows) { "NUL" } else { "/dev/null" })
-        .arg("-")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()
-    else {
-        return Vec::new();
-    };
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = preprocess_empty(&compiler, "-v").1;
     let mut args = Vec::new();
     let mut inside = false;
     for line in text.lines() {
@@ -305,6 +295,52 @@ fn sysroot_args(build: &cc::Build, target: &str) -> Vec<String> {
                 args.push(format!("-isystem{}", dir.display()));
             }
         }
+    }
+    args
+}
+
+/// Preprocesses an empty C file with the compiler and its flags plus `flag`: (stdout, stderr).
+fn preprocess_empty(compiler: &cc::Tool, flag: &str) -> (String, String) {
+    Command::new(compiler.path())
+        .args(compiler.args())
+        .args(["-xc", "-E", flag, "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map(|o| {
+            (
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// For cross gcc toolchains: ABI choices gcc makes differently from clang for the same
+/// triple. arm-none-eabi-gcc uses short enums (an enum takes the smallest integer type
+/// that holds its values, `__ARM_SIZEOF_MINIMAL_ENUM == 1`); clang's default for
+/// `thumbv7em-none-eabihf` is 4 bytes, which would give every lwIP struct with an enum
+/// member (e.g. `tcp_pcb.state`) a different layout in the bindings than in the C build.
+fn abi_args(build: &cc::Build, target: &str) -> Vec<String> {
+    let host = env::var("HOST").unwrap_or_default();
+    let compiler = build.get_compiler();
+    if target == host || compiler.is_like_clang() || !compiler.is_like_gnu() {
+        return Vec::new();
+    }
+    let macros = preprocess_empty(&compiler, "-dM").0;
+    let value = |name: &str| {
+        macros.lines().find_map(|l| {
+            let rest = l.strip_prefix("#define ")?.strip_prefix(name)?;
+            rest.strip_prefix(' ').map(str::trim)
+        })
+    };
+    let mut args = Vec::new();
+    match value("__ARM_SIZEOF_MINIMAL_ENUM") {
+        Some("1") => args.push("-fshort-enums".to_owned()),
+        Some("4") => args.push("-fno-short-enums".to_owned()),
+        _ => {}
+    }
+    if value("__SIZEOF_WCHAR_T__") == Some("2") {
+        args.push("-fshort-wchar".to_owned());
     }
     args
 }
