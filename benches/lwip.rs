@@ -130,7 +130,13 @@ struct Side {
     mismatches: u64,
 }
 
-unsafe extern "C" fn on_frame(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, txt: c_int) {
+unsafe extern "C" fn on_frame(
+    o: *mut WSSCB,
+    wss: *mut WSS,
+    data: *mut c_void,
+    len: c_int,
+    txt: c_int,
+) {
     let s = &mut *o.cast::<Side>();
     s.messages += 1;
     s.bytes += len as u64;
@@ -219,7 +225,10 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
         return;
     };
     srv.next += 1;
-    assert_eq!(WSS_constructor(slot, &mut (*srv.side).cb, START, EXPAND), LWIP_WS_OK);
+    assert_eq!(
+        WSS_constructor(slot, &mut (*srv.side).cb, START, EXPAND),
+        LWIP_WS_OK
+    );
     assert_eq!(WSS_setMaxMessage(slot, MAX_MESSAGE), LWIP_WS_OK);
     assert_eq!(WSS_upgrade(slot, req), LWIP_WS_OK);
 }
@@ -234,18 +243,37 @@ fn start_server(port: u16, slots: usize, fill: u64) -> *mut Server {
         side: side(true),
     }));
     unsafe {
-        assert_eq!(WSListener_constructor(&mut (*srv).l, Some(on_request)), LWIP_WS_OK);
+        assert_eq!(
+            WSListener_constructor(&mut (*srv).l, Some(on_request)),
+            LWIP_WS_OK
+        );
         let pending = (slots as c_int + 16).max(8);
-        assert_eq!(WSListener_setLimits(&mut (*srv).l, pending, 4096), LWIP_WS_OK);
-        assert_eq!(WSListener_listen(&mut (*srv).l, std::ptr::null(), port), LWIP_WS_OK);
+        assert_eq!(
+            WSListener_setLimits(&mut (*srv).l, pending, 4096),
+            LWIP_WS_OK
+        );
+        assert_eq!(
+            WSListener_listen(&mut (*srv).l, std::ptr::null(), port),
+            LWIP_WS_OK
+        );
     }
     srv
 }
 
 unsafe fn open_client(wss: *mut WSS, side: *mut Side, port: u16) {
-    assert_eq!(WSS_constructor(wss, &mut (*side).cb, START, EXPAND), LWIP_WS_OK);
+    assert_eq!(
+        WSS_constructor(wss, &mut (*side).cb, START, EXPAND),
+        LWIP_WS_OK
+    );
     assert_eq!(WSS_setMaxMessage(wss, MAX_MESSAGE), LWIP_WS_OK);
-    let rc = WSS_openClient(wss, &LOOPBACK, port, c"127.0.0.1".as_ptr(), c"/echo".as_ptr(), std::ptr::null());
+    let rc = WSS_openClient(
+        wss,
+        &LOOPBACK,
+        port,
+        c"127.0.0.1".as_ptr(),
+        c"/echo".as_ptr(),
+        std::ptr::null(),
+    );
     assert_eq!(rc, LWIP_WS_OK);
 }
 
@@ -348,7 +376,12 @@ unsafe fn raw_send(p: &mut RawPeer, bytes: &[u8]) {
     raw_flush(p);
 }
 
-unsafe extern "C" fn raw_recv(arg: *mut c_void, pcb: *mut lwipws_pcb, p: *mut pbuf, _e: err_t) -> err_t {
+unsafe extern "C" fn raw_recv(
+    arg: *mut c_void,
+    pcb: *mut lwipws_pcb,
+    p: *mut pbuf,
+    _e: err_t,
+) -> err_t {
     let peer = &mut *arg.cast::<RawPeer>();
     if p.is_null() {
         return ERR_OK as err_t;
@@ -444,7 +477,10 @@ unsafe fn raw_connect(port: u16) -> *mut RawPeer {
     let pcb = lwipws_new(IPADDR_TYPE_V4 as u8);
     assert!(!pcb.is_null(), "no tcp pcb left");
     attach(peer, pcb);
-    assert_eq!(lwipws_connect(pcb, &LOOPBACK, port, Some(raw_connected)), ERR_OK as err_t);
+    assert_eq!(
+        lwipws_connect(pcb, &LOOPBACK, port, Some(raw_connected)),
+        ERR_OK as err_t
+    );
     peer
 }
 
@@ -588,7 +624,9 @@ unsafe fn lwip_pools() -> Vec<(String, i64, i64)> {
             if m.is_null() {
                 return None;
             }
-            let name = CStr::from_ptr(lwipws_stats_memp_name(i)).to_string_lossy().into_owned();
+            let name = CStr::from_ptr(lwipws_stats_memp_name(i))
+                .to_string_lossy()
+                .into_owned();
             Some((name, (*m).used as i64, (*m).max as i64))
         })
         .collect()
@@ -629,7 +667,9 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
     println!("`WSListener` + `WSS_upgrade`, the server echoing in `frameFp` with `WSS_write` (binary, client");
     println!("frames masked). Raw TCP: `tcp_*` echo server and client on the same stack, same payloads, no");
     println!("framing, the server streaming each pbuf straight back (the limit). Whole-message raw TCP: the");
-    println!("same, but the server echoes only once the whole payload is in (store-and-forward, as any");
+    println!(
+        "same, but the server echoes only once the whole payload is in (store-and-forward, as any"
+    );
     println!("message-based echo must). rt/s = round trips per second, median of {PAIRS} runs [worst–best];");
     println!("the three run in alternation and each ratio is the median of the {PAIRS} paired ratios. MB/s =");
     println!("payload bytes echoed per second (one direction, 10^6 B).");
@@ -648,11 +688,15 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
     // Raw pair.
     let rsrv = raw_listen(9002, true);
     let rc = raw_connect(9002);
-    poll_until("raw connect", STEP, || (*rc).connected && (*rsrv).peers.len() == 1);
+    poll_until("raw connect", STEP, || {
+        (*rc).connected && (*rsrv).peers.len() == 1
+    });
     // Raw pair whose server echoes only whole messages.
     let rsrv2 = raw_listen(9007, true);
     let rc2 = raw_connect(9007);
-    poll_until("raw connect", STEP, || (*rc2).connected && (*rsrv2).peers.len() == 1);
+    poll_until("raw connect", STEP, || {
+        (*rc2).connected && (*rsrv2).peers.len() == 1
+    });
     let whole = (&(*rsrv2).peers)[0];
 
     for size in SIZES {
@@ -703,9 +747,17 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
         };
         let (mut w1, mut r1, mut h1) = (ws_one, raw_one, whole_one);
         let m = interleaved(slice, &mut [&mut w1, &mut r1, &mut h1]);
-        let (ws, (raw, ratio), (held, held_ratio)) = (m[0].0.clone(), (m[1].0.clone(), m[1].1), (m[2].0.clone(), m[2].1));
+        let (ws, (raw, ratio), (held, held_ratio)) = (
+            m[0].0.clone(),
+            (m[1].0.clone(), m[1].1),
+            (m[2].0.clone(), m[2].1),
+        );
         let seg_n = if size >= 64 * 1024 { 20 } else { 200 };
-        let segs = (segments(seg_n, ws_one), segments(seg_n, raw_one), segments(seg_n, whole_one));
+        let segs = (
+            segments(seg_n, ws_one),
+            segments(seg_n, raw_one),
+            segments(seg_n, whole_one),
+        );
 
         println!(
             "| {} | {:.0} [{:.0}–{:.0}] | {:.1} | {:.0} [{:.0}–{:.0}] | {:.1} | {:.0} % | {:.0} [{:.0}–{:.0}] | {:.0} % |",
@@ -768,10 +820,17 @@ unsafe fn fragmented(size: usize) -> f64 {
         b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     );
-    poll_until("raw handshake", STEP, || (*c).inbox.windows(4).any(|w| w == b"\r\n\r\n"));
+    poll_until("raw handshake", STEP, || {
+        (*c).inbox.windows(4).any(|w| w == b"\r\n\r\n")
+    });
     assert!((*c).inbox.starts_with(b"HTTP/1.1 101"));
     (*c).keep = false;
-    let head = (*c).inbox.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = (*c)
+        .inbox
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
     let base = (*c).received - ((*c).inbox.len() - head) as u64;
 
     let key = [0x11u8, 0x22, 0x33, 0x44];
@@ -791,7 +850,14 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n
         wire.extend_from_slice(&key);
         wire.extend(part.iter().enumerate().map(|(j, b)| b ^ key[j % 4]));
     }
-    let echo_len = size as u64 + if size < 126 { 2 } else if size < 65536 { 4 } else { 10 };
+    let echo_len = size as u64
+        + if size < 126 {
+            2
+        } else if size < 65536 {
+            4
+        } else {
+            10
+        };
     let mut got = base;
     let mut one = || {
         got += echo_len;
@@ -844,7 +910,10 @@ unsafe fn fanout(n: usize, size: usize) -> Fan {
         let want = (*cside).messages + n as u64;
         let t0 = Instant::now();
         for slot in (*srv).slots.iter_mut() {
-            assert_eq!(WSS_write(slot, msg.as_ptr().cast(), size as c_int, 0), LWIP_WS_OK);
+            assert_eq!(
+                WSS_write(slot, msg.as_ptr().cast(), size as c_int, 0),
+                LWIP_WS_OK
+            );
         }
         poll_until("broadcast", STEP, || (*cside).messages == want);
         times.push(t0.elapsed().as_secs_f64() * 1e3);
@@ -885,7 +954,9 @@ unsafe fn fanout(n: usize, size: usize) -> Fan {
     }
     times.remove(0);
     let raw = spread(times.iter().map(|t| -t).collect());
-    assert!(peers.iter().all(|&p| (*p).received == ((FAN_REPS + 1) * size) as u64));
+    assert!(peers
+        .iter()
+        .all(|&p| (*p).received == ((FAN_REPS + 1) * size) as u64));
     drop(Box::from_raw(total));
     for p in peers {
         raw_close(p);
@@ -990,16 +1061,28 @@ unsafe fn peak(pairs: usize, size: usize, rounds: usize) -> Peak {
     let base_heap = live();
     reset_peak();
     let (base_lwip, _) = lwip_mem(true);
-    assert_eq!(WSListener_constructor(&mut (*srv).l, Some(on_request)), LWIP_WS_OK);
-    assert_eq!(WSListener_setLimits(&mut (*srv).l, pairs as c_int + 16, 4096), LWIP_WS_OK);
-    assert_eq!(WSListener_listen(&mut (*srv).l, std::ptr::null(), 9006), LWIP_WS_OK);
+    assert_eq!(
+        WSListener_constructor(&mut (*srv).l, Some(on_request)),
+        LWIP_WS_OK
+    );
+    assert_eq!(
+        WSListener_setLimits(&mut (*srv).l, pairs as c_int + 16, 4096),
+        LWIP_WS_OK
+    );
+    assert_eq!(
+        WSListener_listen(&mut (*srv).l, std::ptr::null(), 9006),
+        LWIP_WS_OK
+    );
     open_all(srv, &mut clients, cside, 9006);
     let idle_heap = live() - base_heap;
     let lwip_idle = lwip_mem(false).0 - base_lwip;
     for _ in 0..rounds {
         let want = (*cside).messages + pairs as u64;
         for wss in clients.iter_mut() {
-            assert_eq!(WSS_write(wss, msg.as_ptr().cast(), size as c_int, 0), LWIP_WS_OK);
+            assert_eq!(
+                WSS_write(wss, msg.as_ptr().cast(), size as c_int, 0),
+                LWIP_WS_OK
+            );
         }
         poll_until("100 echoes", STEP, || (*cside).messages == want);
     }
@@ -1007,7 +1090,9 @@ unsafe fn peak(pairs: usize, size: usize, rounds: usize) -> Peak {
     let lwip_peak = lwip_mem(false).1 - base_lwip;
     let pools = lwip_pools()
         .into_iter()
-        .filter(|(n, _, _)| n.starts_with("TCP_PCB") || n == "TCP_SEG" || n == "PBUF" || n == "PBUF_POOL")
+        .filter(|(n, _, _)| {
+            n.starts_with("TCP_PCB") || n == "TCP_SEG" || n == "PBUF" || n == "PBUF_POOL"
+        })
         .collect();
     close_all(srv, &mut clients, cside);
     free_server(srv);
@@ -1027,14 +1112,22 @@ unsafe fn peak(pairs: usize, size: usize, rounds: usize) -> Peak {
 unsafe fn idle_state() -> (usize, c_int, c_int) {
     let mut used = 0;
     let mut heap = (0, 0);
-    for (i, fill) in [0xa5a5_a5a5_a5a5_a5a5u64, 0x5a5a_5a5a_5a5a_5a5a].into_iter().enumerate() {
+    for (i, fill) in [0xa5a5_a5a5_a5a5_a5a5u64, 0x5a5a_5a5a_5a5a_5a5a]
+        .into_iter()
+        .enumerate()
+    {
         let port = 9010 + i as u16;
         let srv = start_server(port, 1, fill);
         let cside = side(false);
         let mut client = storage(1, fill);
         open_all(srv, &mut client, cside, port);
-        used = used.max(written(&client[0], fill)).max(written(&(*srv).slots[0], fill));
-        heap = (WSS_heapBytes(&mut client[0]), WSS_heapBytes(&mut (*srv).slots[0]));
+        used = used
+            .max(written(&client[0], fill))
+            .max(written(&(*srv).slots[0], fill));
+        heap = (
+            WSS_heapBytes(&mut client[0]),
+            WSS_heapBytes(&mut (*srv).slots[0]),
+        );
         close_all(srv, &mut client, cside);
         free_server(srv);
         drop(Box::from_raw(cside));
@@ -1056,11 +1149,15 @@ fn main() {
     println!();
     println!("Library time per round trip = WebSocket rt − raw rt (raw rt = 1/median raw rt/s; WebSocket rt =");
     println!("raw rt / the paired ratio). The protocol engine's");
-    println!("share, measured alone on the same message (no lwIP): a round trip is two sends (encode +");
+    println!(
+        "share, measured alone on the same message (no lwIP): a round trip is two sends (encode +"
+    );
     println!("queue + drain), one client mask pass and two receives (in 1460-byte pieces, as lwIP delivers");
     println!("them: decode, unmask, reassemble when the frame spans pieces). The rest is the lwIP layer:");
     println!("copies between the queue and `tcp_write`, the copy that NUL-terminates a message ending at its");
-    println!("pbuf's end, `LWIP_RAND()` per client frame, hook dispatch, pbuf walking. Nanoseconds.");
+    println!(
+        "pbuf's end, `LWIP_RAND()` per client frame, hook dispatch, pbuf walking. Nanoseconds."
+    );
     println!();
     println!("| payload | raw TCP rt | WebSocket rt | library per rt | engine: send | mask | receive | engine per rt | rest (lwIP layer) | memcpy of payload | TCP segments per rt: raw / whole-message raw / WebSocket |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -1090,7 +1187,9 @@ fn main() {
         .filter(|&n| {
             let enough = pcbs >= 2 * n as i64 + 16;
             if !enough {
-                eprintln!("fan-out to {n}: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)");
+                eprintln!(
+                    "fan-out to {n}: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)"
+                );
             }
             enough
         })
@@ -1101,7 +1200,9 @@ fn main() {
     println!("The server writes one {fan_size}-byte binary message to each of N open connections (`WSS_write` in a");
     println!("loop); time until every client's `frameFp` has it. Raw TCP: the same {fan_size} bytes with `tcp_write`");
     println!("to N raw connections, until every client received them. Milliseconds, median of {FAN_REPS} [best–worst];");
-    println!("the ratio compares the best runs (a run of a few ms is easily cut by the scheduler here).");
+    println!(
+        "the ratio compares the best runs (a run of a few ms is easily cut by the scheduler here)."
+    );
     println!("Before each round lwIP's timers run for 500 ms, so the clients' delayed ACKs of the previous");
     println!("round are out (a broadcast every now and then; back-to-back rounds alternate between this and");
     println!("a round in which every client also ACKs at once, about 3× slower for both).");
@@ -1124,7 +1225,9 @@ fn main() {
     }
     if fans.len() < 2 {
         println!();
-        println!("Some sizes skipped: this lwIP build has only {pcbs} TCP pcbs (run `scripts/bench`).");
+        println!(
+            "Some sizes skipped: this lwIP build has only {pcbs} TCP pcbs (run `scripts/bench`)."
+        );
     }
     println!();
 
@@ -1135,7 +1238,9 @@ fn main() {
     let pk = if pcbs >= 216 {
         Some(unsafe { peak(100, 4096, 20) })
     } else {
-        eprintln!("peak heap of 100 pairs: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)");
+        eprintln!(
+            "peak heap of 100 pairs: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)"
+        );
         None
     };
 
@@ -1143,10 +1248,19 @@ fn main() {
     println!();
     println!("| what | bytes |");
     println!("| --- | ---: |");
-    println!("| `WSS` storage (`LWIP_WS_WSS_SIZE` = `sizeof(WSS)`) | {} |", core::mem::size_of::<WSS>());
+    println!(
+        "| `WSS` storage (`LWIP_WS_WSS_SIZE` = `sizeof(WSS)`) | {} |",
+        core::mem::size_of::<WSS>()
+    );
     println!("| … of which the library writes (last byte changed in a filled `WSS`, open idle connection) | {used} |");
-    println!("| … engine `proto::Connection` (`size_of`) | {} |", core::mem::size_of::<lwip_ws::proto::Connection>());
-    println!("| … `proto::Config` (`size_of`; held twice: by the lwIP layer and by the engine) | {} |", core::mem::size_of::<lwip_ws::proto::Config>());
+    println!(
+        "| … engine `proto::Connection` (`size_of`) | {} |",
+        core::mem::size_of::<lwip_ws::proto::Connection>()
+    );
+    println!(
+        "| … `proto::Config` (`size_of`; held twice: by the lwIP layer and by the engine) | {} |",
+        core::mem::size_of::<lwip_ws::proto::Config>()
+    );
     println!("| heap of an idle connection right after the handshake (`WSS_heapBytes`): client / server | {cheap} / {sheap} |");
     for e in &echoes {
         println!(
@@ -1156,8 +1270,14 @@ fn main() {
             e.heap_after.1
         );
     }
-    println!("| `WSListener` storage (`LWIP_WS_LISTENER_SIZE`) | {} |", core::mem::size_of::<WSListener>());
-    println!("| baseline: lwIP's own `struct tcp_pcb` per connection (`size_of`) | {} |", core::mem::size_of::<tcp_pcb>());
+    println!(
+        "| `WSListener` storage (`LWIP_WS_LISTENER_SIZE`) | {} |",
+        core::mem::size_of::<WSListener>()
+    );
+    println!(
+        "| baseline: lwIP's own `struct tcp_pcb` per connection (`size_of`) | {} |",
+        core::mem::size_of::<tcp_pcb>()
+    );
     println!();
     println!("### Heap allocations per message (steady state, after warm-up)");
     println!();
@@ -1170,10 +1290,20 @@ fn main() {
     println!("| message | allocations per message |");
     println!("| --- | ---: |");
     for e in &echoes {
-        let kind = if e.size <= 1024 { "one pbuf, delivered whole" } else { "split over pbufs, reassembled" };
-        println!("| {} echo ({kind}) | {:.2} |", human(e.size), e.allocs_per_msg);
+        let kind = if e.size <= 1024 {
+            "one pbuf, delivered whole"
+        } else {
+            "split over pbufs, reassembled"
+        };
+        println!(
+            "| {} echo ({kind}) | {:.2} |",
+            human(e.size),
+            e.allocs_per_msg
+        );
     }
-    println!("| 1 KiB in 4 fragments (server receives and reassembles, echoes 1 frame) | {frag_1k:.2} |");
+    println!(
+        "| 1 KiB in 4 fragments (server receives and reassembles, echoes 1 frame) | {frag_1k:.2} |"
+    );
     println!("| 16 KiB in 4 fragments | {frag_16k:.2} |");
     println!();
     println!("### Peak heap: 100 connections exchanging 4 KiB messages");
@@ -1185,11 +1315,32 @@ fn main() {
         println!();
         println!("| what | total | per connection end (÷200) |");
         println!("| --- | ---: | ---: |");
-        println!("| library heap, 100 idle pairs after the handshake | {} | {:.0} |", pk.idle_heap, pk.idle_heap as f64 / 200.0);
-        println!("| library heap, peak while exchanging | {} | {:.0} |", pk.peak_heap, pk.peak_heap as f64 / 200.0);
-        println!("| `WSS` storage (200 × {}) | {} | {} |", LWIP_WS_WSS_SIZE, 200 * LWIP_WS_WSS_SIZE, LWIP_WS_WSS_SIZE);
-        println!("| lwIP heap (`MEM_SIZE` area), idle pairs | {} | {:.0} |", pk.lwip_idle, pk.lwip_idle as f64 / 200.0);
-        println!("| lwIP heap, peak while exchanging | {} | {:.0} |", pk.lwip_peak, pk.lwip_peak as f64 / 200.0);
+        println!(
+            "| library heap, 100 idle pairs after the handshake | {} | {:.0} |",
+            pk.idle_heap,
+            pk.idle_heap as f64 / 200.0
+        );
+        println!(
+            "| library heap, peak while exchanging | {} | {:.0} |",
+            pk.peak_heap,
+            pk.peak_heap as f64 / 200.0
+        );
+        println!(
+            "| `WSS` storage (200 × {}) | {} | {} |",
+            LWIP_WS_WSS_SIZE,
+            200 * LWIP_WS_WSS_SIZE,
+            LWIP_WS_WSS_SIZE
+        );
+        println!(
+            "| lwIP heap (`MEM_SIZE` area), idle pairs | {} | {:.0} |",
+            pk.lwip_idle,
+            pk.lwip_idle as f64 / 200.0
+        );
+        println!(
+            "| lwIP heap, peak while exchanging | {} | {:.0} |",
+            pk.lwip_peak,
+            pk.lwip_peak as f64 / 200.0
+        );
         for (name, _used, max) in &pk.pools {
             println!("| lwIP pool `{name}`: peak elements in use | {max} | |");
         }
@@ -1201,12 +1352,21 @@ fn main() {
 
     // Targets.
     let pct = |size: usize| {
-        let e = echoes.iter().find(|e| e.size == size).expect("size measured");
+        let e = echoes
+            .iter()
+            .find(|e| e.size == size)
+            .expect("size measured");
         100.0 * e.ratio
     };
     let (p16k, p16) = (pct(16 * 1024), pct(16));
-    println!("TARGET\tWebSocket echo ≥ 90 % of raw lwIP TCP echo at 16 KiB\t{p16k:.0} %\t{}", yes(p16k >= 90.0));
-    println!("TARGET\tWebSocket echo ≥ 80 % of raw lwIP TCP echo at 16 B\t{p16:.0} %\t{}", yes(p16 >= 80.0));
+    println!(
+        "TARGET\tWebSocket echo ≥ 90 % of raw lwIP TCP echo at 16 KiB\t{p16k:.0} %\t{}",
+        yes(p16k >= 90.0)
+    );
+    println!(
+        "TARGET\tWebSocket echo ≥ 80 % of raw lwIP TCP echo at 16 B\t{p16:.0} %\t{}",
+        yes(p16 >= 80.0)
+    );
     let idle = core::mem::size_of::<WSS>() as i64 + i64::from(cheap.max(sheap));
     println!(
         "TARGET\t≤ 128 bytes of library state per idle connection\t{} B storage ({used} B written) + {} B heap\t{}",
@@ -1223,5 +1383,8 @@ fn main() {
         "TARGET\tzero heap allocations per message when a frame arrives in one pbuf and is delivered whole\t{one_pbuf:.2}\t{}",
         yes(one_pbuf == 0.0)
     );
-    eprintln!("benches/lwip.rs: done in {:.1} s", t_all.elapsed().as_secs_f64());
+    eprintln!(
+        "benches/lwip.rs: done in {:.1} s",
+        t_all.elapsed().as_secs_f64()
+    );
 }
