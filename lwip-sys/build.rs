@@ -19,7 +19,10 @@
 //! Cargo's `TARGET` selects the target: the C compiler comes from the `cc` crate's usual
 //! variables (`CC_<target>`, `CC`, `CFLAGS`, ...), and bindgen's clang gets
 //! `--target=<TARGET>` plus the same `-I`/`-D` flags, so the bound struct layouts match
-//! the C build. The C shim (`shim/lwipws_shim.c`) is always compiled: it turns lwIP
+//! the C build. With a cross gcc (e.g. `CC_thumbv7em_none_eabihf=arm-none-eabi-gcc`),
+//! clang also gets that gcc's C library headers (its sysroot, or its `#include <...>`
+//! search list) and its enum size (`-fshort-enums` for arm-none-eabi-gcc). The C shim
+//! (`shim/lwipws_shim.c`) is always compiled: it turns lwIP
 //! macros and configuration values into functions, with the firmware's configuration.
 
 use std::env;
