@@ -22,8 +22,8 @@
 //! the C build. With a cross gcc (e.g. `CC_thumbv7em_none_eabihf=arm-none-eabi-gcc`),
 //! clang also gets that gcc's C library headers (its sysroot, or its `#include <...>`
 //! search list) and its enum size (`-fshort-enums` for arm-none-eabi-gcc). The C shim
-//! (`shim/lwipws_shim.c`) is always compiled: it turns lwIP
-//! macros and configuration values into functions, with the firmware's configuration.
+//! (`shim/lwipws_shim.c`) is always compiled: it turns lwIP macros and configuration
+//! values into functions, with the firmware's configuration.
 
 use std::env;
 use std::fs;
