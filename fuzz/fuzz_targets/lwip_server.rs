@@ -232,7 +232,7 @@ fuzz_target!(|data: &[u8]| unsafe {
             }
         }
         deliver(chain);
-        let heap = WSS_heapBytes(&mut a.wss);
+        let heap = WSS_heapBytes(&mut a.wss) as usize;
         assert!(heap <= limit, "heap {heap} over {limit}");
         unixport_poll();
         if cuts.next().unwrap_or(0) % 8 == 0 {
