@@ -293,8 +293,10 @@ int WSSCB_constructor(struct WSSCB *o, WSSCB_Frame frame, WSSCB_Close close, WSS
  * Prepare `o` for one connection at a time. `cb` must outlive it. `startSize` is the
  * initial size of the receive buffer for messages that must be reassembled (fragmented,
  * or split across pbufs), `expandSize` its growth step; it never grows beyond the maximum
- * message size (`WSS_setMaxMessage`, default 65536). Messages that arrive whole in one
- * pbuf are delivered without copying.
+ * message size (`WSS_setMaxMessage`, default 65536). Between messages the receive buffer
+ * and the send queue shrink back to `startSize`: choose it to cover your usual messages,
+ * which then cost no allocation. Messages that arrive whole in one pbuf are delivered
+ * without a reassembly buffer.
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
  * or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).

@@ -154,7 +154,8 @@ fn rfc6455_10_4_impossible_allocation_closes_instead_of_aborting() {
 }
 
 /// RFC 6455 §5.4 with whole-message delivery: the buffer grows from `start_size` in
-/// `expand_size` steps, ends each message with a 0 byte, and is reused without growing.
+/// `expand_size` steps, ends each message with a 0 byte, and shrinks back to
+/// `start_size` between messages.
 #[test]
 fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
     let cfg = Config {
@@ -195,8 +196,8 @@ fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
         assert_eq!(feed(&mut server, &bytes).len(), 1);
         assert_eq!(
             server.heap_bytes() - queue,
-            200,
-            "steady state does not grow"
+            100,
+            "between messages the buffer is back to start_size, never more"
         );
     }
 }
@@ -271,4 +272,35 @@ fn rfc6455_8_1_streaming_invalid_utf8_fails_1007() {
     let log = feed(&mut server, &c2s(true, OP_TEXT, &[b'a', 0xFF]));
     assert_eq!(log, vec![failed(1007)]);
     assert_eq!(server.state(), State::Closed);
+}
+
+/// Between messages a connection keeps at most `start_size` bytes of receive buffer and
+/// of drained send queue: a large message's memory goes back to the heap instead of
+/// sitting idle (firmware heaps are small).
+#[test]
+fn large_message_buffers_are_released_between_messages() {
+    let cfg = Config {
+        start_size: 256,
+        expand_size: 4096,
+        max_message: 1 << 20,
+        max_queue_bytes: (1 << 20) + 14,
+        ..Config::default()
+    };
+    let mut server = open_server(cfg);
+    let big = [
+        c2s(false, OP_BINARY, &[1; 100_000]),
+        c2s(true, OP_CONTINUATION, &[2; 100_000]),
+    ]
+    .concat();
+    assert_eq!(feed(&mut server, &big).len(), 1);
+    server.send(false, &[3; 150_000], MASK).unwrap();
+    drain(&mut server);
+    // The next input arrives after the message was handled: both buffers are back.
+    assert_eq!(feed(&mut server, &c2s(true, OP_PING, b"x")).len(), 1);
+    drain(&mut server);
+    assert!(
+        server.heap_bytes() <= 2 * 256,
+        "idle heap {} > 2 × start_size",
+        server.heap_bytes()
+    );
 }

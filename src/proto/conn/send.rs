@@ -105,6 +105,8 @@ impl Connection {
         self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
         if self.out_pos == self.out.len() {
             self.out.clear();
+            // Drained: keep at most `start_size` bytes of queue for the next frames.
+            self.out.shrink_to(self.cfg.start_size);
             self.out_pos = 0;
             self.pong_at = None;
         } else if self.pong_at.is_some_and(|at| at < self.out_pos) {
