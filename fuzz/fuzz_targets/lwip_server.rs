@@ -34,6 +34,7 @@ struct App {
 struct Client {
     pcb: *mut lwipws_pcb,
     gone: bool,
+    received: Vec<u8>,
 }
 
 static mut APP: *mut App = std::ptr::null_mut();
@@ -41,6 +42,7 @@ static mut LISTENER: *mut lwipws_pcb = std::ptr::null_mut();
 static mut CLIENT: Client = Client {
     pcb: std::ptr::null_mut(),
     gone: false,
+    received: Vec::new(),
 };
 
 unsafe fn app<'a>(o: *mut WSSCB) -> &'a mut App {
@@ -82,6 +84,13 @@ unsafe extern "C" fn on_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: er
 unsafe extern "C" fn client_recv(_a: *mut c_void, pcb: *mut lwipws_pcb, p: *mut pbuf, _e: err_t) -> err_t {
     if p.is_null() {
         return ERR_OK as err_t;
+    }
+    let c = &mut *std::ptr::addr_of_mut!(CLIENT);
+    let mut q = p;
+    while !q.is_null() {
+        let piece = std::slice::from_raw_parts((*q).payload.cast::<u8>(), usize::from((*q).len));
+        c.received.extend_from_slice(piece);
+        q = (*q).next;
     }
     lwipws_recved(pcb, (*p).tot_len);
     pbuf_free(p);
@@ -153,6 +162,7 @@ unsafe fn connect() -> bool {
         addr: u32::from_ne_bytes([127, 0, 0, 1]),
     };
     c.gone = false;
+    c.received.clear();
     c.pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
     lwipws_arg(c.pcb, std::ptr::null_mut());
     lwipws_recv(c.pcb, Some(client_recv));
@@ -257,6 +267,9 @@ fuzz_target!(|data: &[u8]| unsafe {
         unixport_run_for(250);
     }
     assert_eq!(a.closes, 1, "closeFp once");
+    // What reached the peer: the HTTP answer, then whole valid frames (never torn by a
+    // refused write), possibly cut where the connection was aborted.
+    lwip_ws_fuzz::check_wire(&c.received, false, true, false);
     assert_eq!(a.after_close, 0, "no callback after closeFp");
     unixport_run_for(2000);
     if usage() != baseline {

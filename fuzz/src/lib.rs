@@ -97,6 +97,57 @@ pub fn client_request() -> ClientRequest<'static> {
     }
 }
 
+/// Checks bytes an engine sent: an optional HTTP head, then whole, valid frames (masked
+/// exactly when a client sent them; RSV 0; known opcodes; control frames FIN and at most
+/// 125 bytes; close payloads empty or a sendable code with a UTF-8 reason; nothing after
+/// a close frame). `complete`: the stream must not end inside a frame. Frames are never
+/// torn, so a prefix of the stream stops only between frames or inside the last one.
+pub fn check_wire(bytes: &[u8], from_client: bool, http_first: bool, complete: bool) {
+    let mut rest = bytes;
+    if http_first {
+        let Some(i) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
+            assert!(!complete || rest.is_empty(), "cut-off HTTP head");
+            return;
+        };
+        if !rest.starts_with(b"HTTP/1.1 101 ") {
+            // An error or page response: its body follows, no frames.
+            return;
+        }
+        rest = &rest[i + 4..];
+    }
+    let mut closed = false;
+    while !rest.is_empty() {
+        let Some((h, n)) = lwip_ws::proto::frame::parse_header(rest) else {
+            assert!(!complete, "stream ends inside a frame header");
+            return;
+        };
+        assert!(!closed, "a frame after our close frame");
+        assert_eq!(h.rsv, 0, "RSV bits sent");
+        assert_eq!(h.mask.is_some(), from_client, "masking of a sent frame");
+        assert!(matches!(h.opcode, 0 | 1 | 2 | 8 | 9 | 10), "opcode {}", h.opcode);
+        if h.opcode >= 8 {
+            assert!(h.fin && h.len <= 125, "control frame {h:?}");
+        }
+        let len = usize::try_from(h.len).expect("frame length");
+        if rest.len() < n + len {
+            assert!(!complete, "stream ends inside a frame");
+            return;
+        }
+        let mut payload = rest[n..n + len].to_vec();
+        if let Some(key) = h.mask {
+            lwip_ws::proto::frame::apply_mask(&mut payload, key, 0);
+        }
+        if h.opcode == 8 {
+            closed = true;
+            if !payload.is_empty() {
+                let parsed = lwip_ws::proto::close::parse_close_payload(&payload);
+                assert!(parsed.is_ok(), "invalid close payload sent: {payload:?}");
+            }
+        }
+        rest = &rest[n + len..];
+    }
+}
+
 /// Drives one engine through the script in `r`, prefixed (when `prefix` is given) with
 /// bytes that complete the handshake.
 pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_>) {
@@ -107,6 +158,7 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
     let mut ended = false;
     let mut mask_seed: u8 = 1;
     let mut message: Vec<u8> = Vec::new();
+    let mut wire: Vec<u8> = Vec::new();
     // At most one step per input byte, and at most 4096 steps.
     for _ in 0..4096 {
         if r.is_empty() && stream.is_empty() {
@@ -134,7 +186,9 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
             4 => {
                 let n = usize::from(op & 0x1F) * 37;
                 let before = conn.queued();
+                wire.extend_from_slice(&conn.pending()[..n.min(before)]);
                 conn.advance(n);
+                check_wire(&wire, role == Role::Client, role == Role::Server, false);
                 assert_eq!(conn.queued(), before.saturating_sub(n));
             }
             // The application sends.
@@ -181,6 +235,8 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
             assert!(conn.queued() <= cfg.max_queue_bytes + 262 + 200);
         }
     }
+    wire.extend_from_slice(conn.pending());
+    check_wire(&wire, role == Role::Client, role == Role::Server, true);
 }
 
 /// Feeds `chunk` until consumed, checking each event.
