@@ -246,14 +246,7 @@ fn no_free_pcb_gives_err_no_mem_without_callbacks_then_works_again() {
     assert!(hog.pool("TCP_PCB") > 0);
     unsafe {
         assert_eq!(WSS_constructor(&mut *wss, &mut side.cb, 64, 64), LWIP_WS_OK);
-        let rc = WSS_openClient(
-            &mut *wss,
-            &addr,
-            PORT,
-            c"127.0.0.1".as_ptr(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-        );
+        let rc = open_client(&mut wss, &addr);
         assert_eq!(rc, LWIP_WS_ERR_NO_MEM);
         assert_eq!(WSS_isValid(&mut *wss), 0);
         let mut l = Box::new(WSListener {
@@ -276,14 +269,7 @@ fn no_free_pcb_gives_err_no_mem_without_callbacks_then_works_again() {
     );
     hog.release();
     unsafe {
-        let rc = WSS_openClient(
-            &mut *wss,
-            &addr,
-            PORT,
-            c"127.0.0.1".as_ptr(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-        );
+        let rc = open_client(&mut wss, &addr);
         assert_eq!(rc, LWIP_WS_OK, "the same storage works once pcbs are free");
     }
     pump(20_000, || side.events.contains(&Ev::Open(None)));
@@ -304,6 +290,17 @@ fn no_free_pcb_gives_err_no_mem_without_callbacks_then_works_again() {
             .collect::<Vec<_>>()
     };
     assert_eq!((heap, strip(&pools)), (baseline.0, strip(&baseline.1)));
+}
+
+unsafe fn open_client(wss: &mut WSS, addr: &ip_addr_t) -> i32 {
+    WSS_openClient(
+        wss,
+        addr,
+        PORT,
+        c"127.0.0.1".as_ptr(),
+        c"/".as_ptr(),
+        std::ptr::null(),
+    )
 }
 
 unsafe extern "C" fn ignore_request(_l: *mut WSListener, _r: *mut HttpRequest) {}
