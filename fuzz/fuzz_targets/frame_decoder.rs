@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     while let Some((h, n)) = parse_header(rest) {
         assert!(n <= 14 && n <= rest.len());
         expected.push(h);
-        let skip = usize::try_from(h.len).unwrap_or(usize::MAX).min(rest.len() - n);
+        let skip = usize::try_from(h.len)
+            .unwrap_or(usize::MAX)
+            .min(rest.len() - n);
         rest = &rest[n + skip..];
         if skip < h.len as usize {
             break;
@@ -60,7 +62,10 @@ fuzz_target!(|data: &[u8]| {
         let (enc, len) = encode_header(h.fin, h.opcode, h.len, h.mask);
         let (back, n) = parse_header(&enc[..len]).expect("encoded header parses");
         assert_eq!(n, len);
-        assert_eq!((back.fin, back.opcode, back.len, back.mask), (h.fin, h.opcode, h.len, h.mask));
+        assert_eq!(
+            (back.fin, back.opcode, back.len, back.mask),
+            (h.fin, h.opcode, h.len, h.mask)
+        );
     }
     // Masking in two pieces equals masking at once.
     let key = [cuts.first().copied().unwrap_or(1), 0x5a, 0xc3, 0x17];

@@ -54,7 +54,11 @@ unsafe extern "C" fn on_frame(o: *mut WSSCB, wss: *mut WSS, d: *mut c_void, n: c
     if a.closes > 0 {
         a.after_close += 1;
     }
-    assert_eq!(*d.cast::<u8>().add(n as usize), 0, "message not NUL-terminated");
+    assert_eq!(
+        *d.cast::<u8>().add(n as usize),
+        0,
+        "message not NUL-terminated"
+    );
     let _ = WSS_write(wss, d, n, t);
 }
 
@@ -81,7 +85,12 @@ unsafe extern "C" fn on_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: er
     ERR_OK as err_t
 }
 
-unsafe extern "C" fn client_recv(_a: *mut c_void, pcb: *mut lwipws_pcb, p: *mut pbuf, _e: err_t) -> err_t {
+unsafe extern "C" fn client_recv(
+    _a: *mut c_void,
+    pcb: *mut lwipws_pcb,
+    p: *mut pbuf,
+    _e: err_t,
+) -> err_t {
     if p.is_null() {
         return ERR_OK as err_t;
     }
@@ -115,7 +124,11 @@ fn usage() -> (i64, Vec<i64>) {
 fn pool_names() -> Vec<String> {
     unsafe {
         (0..lwipws_stats_memp_count())
-            .map(|i| CStr::from_ptr(lwipws_stats_memp_name(i)).to_string_lossy().into_owned())
+            .map(|i| {
+                CStr::from_ptr(lwipws_stats_memp_name(i))
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect()
     }
 }
@@ -214,7 +227,11 @@ fuzz_target!(|data: &[u8]| unsafe {
     }
     lwipws_test_fail_writes(fail_writes);
     lwipws_test_fail_outputs(fail_outputs);
-    let mut stream: Vec<u8> = if valid_request { REQUEST.to_vec() } else { Vec::new() };
+    let mut stream: Vec<u8> = if valid_request {
+        REQUEST.to_vec()
+    } else {
+        Vec::new()
+    };
     stream.extend_from_slice(r.rest());
     let mut pos = 0;
     let mut cuts = stream.iter().rev().copied().cycle();
@@ -233,7 +250,10 @@ fuzz_target!(|data: &[u8]| unsafe {
             let n = (1 + usize::from(cuts.next().unwrap_or(0) % 64)).min(stream.len() - pos);
             let p = pbuf_alloc(PBUF_RAW, n as u16, PBUF_RAM);
             assert!(!p.is_null());
-            assert_eq!(pbuf_take(p, stream[pos..].as_ptr().cast(), n as u16), ERR_OK as err_t);
+            assert_eq!(
+                pbuf_take(p, stream[pos..].as_ptr().cast(), n as u16),
+                ERR_OK as err_t
+            );
             pos += n;
             if chain.is_null() {
                 chain = p;

@@ -124,7 +124,11 @@ pub fn check_wire(bytes: &[u8], from_client: bool, http_first: bool, complete: b
         assert!(!closed, "a frame after our close frame");
         assert_eq!(h.rsv, 0, "RSV bits sent");
         assert_eq!(h.mask.is_some(), from_client, "masking of a sent frame");
-        assert!(matches!(h.opcode, 0 | 1 | 2 | 8 | 9 | 10), "opcode {}", h.opcode);
+        assert!(
+            matches!(h.opcode, 0 | 1 | 2 | 8 | 9 | 10),
+            "opcode {}",
+            h.opcode
+        );
         if h.opcode >= 8 {
             assert!(h.fin && h.len <= 125, "control frame {h:?}");
         }
@@ -180,7 +184,15 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
                 };
                 let mask = [mask_seed, 2, 3, 4];
                 mask_seed = mask_seed.wrapping_add(1);
-                feed(&mut conn, &cfg, &mut chunk, now, mask, &mut ended, &mut message);
+                feed(
+                    &mut conn,
+                    &cfg,
+                    &mut chunk,
+                    now,
+                    mask,
+                    &mut ended,
+                    &mut message,
+                );
             }
             // The transport takes some output.
             4 => {
@@ -223,7 +235,15 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
             _ => {
                 let mut chunk = r.rest().to_vec();
                 let mask = [mask_seed, 7, 7, 7];
-                feed(&mut conn, &cfg, &mut chunk, now, mask, &mut ended, &mut message);
+                feed(
+                    &mut conn,
+                    &cfg,
+                    &mut chunk,
+                    now,
+                    mask,
+                    &mut ended,
+                    &mut message,
+                );
             }
         }
         assert!(
@@ -296,7 +316,10 @@ fn feed(
                 assert!(data.len() as u64 <= cfg.max_message);
                 assert!(!cfg.streaming);
                 if text {
-                    assert!(core::str::from_utf8(data).is_ok(), "invalid UTF-8 delivered");
+                    assert!(
+                        core::str::from_utf8(data).is_ok(),
+                        "invalid UTF-8 delivered"
+                    );
                 }
             }
             Event::Chunk {
@@ -389,6 +412,10 @@ pub fn run_client(data: &[u8]) {
     };
     let n = conn.queued();
     conn.advance(n);
-    let prefix = if flags & 1 == 1 { response() } else { Vec::new() };
+    let prefix = if flags & 1 == 1 {
+        response()
+    } else {
+        Vec::new()
+    };
     drive(conn, cfg, &prefix, &mut r);
 }
