@@ -176,6 +176,7 @@ fn side(echo: bool) -> *mut Side {
             pongFp: None,
             openFp: None,
             writableFp: None,
+            chunkFp: None,
         },
         echo,
         opens: 0,

@@ -218,6 +218,22 @@ typedef void (*WSSCB_Open)(struct WSSCB *o, struct WSS *wss, const char *protoco
 typedef void (*WSSCB_Writable)(struct WSSCB *o, struct WSS *wss);
 
 /**
+ * Streaming mode (`WSS_setStreaming`): called with each piece of a message as it arrives,
+ * instead of `frameFp`, so messages far larger than RAM can be received (firmware
+ * images). `data`/`len`: the piece (read-only, NOT NUL-terminated, valid until the
+ * callback returns; `len` may be 0); `isTxt`: the message's kind (text is checked as
+ * UTF-8 as it arrives: an invalid sequence fails the connection with 1007); `offset`:
+ * where the piece starts within the message; `last`: 1 on the message's final piece.
+ */
+typedef void (*WSSCB_Chunk)(struct WSSCB *o,
+                            struct WSS *wss,
+                            void *data,
+                            int len,
+                            int isTxt,
+                            uint64_t offset,
+                            int last);
+
+/**
  * The callbacks of a connection. Embed it as the FIRST member of your own struct to carry
  * context, and cast the `WSSCB*` each callback receives back to your struct:
  *
@@ -256,6 +272,10 @@ typedef struct WSSCB {
    * Optional: the send queue has room again after a would-block.
    */
   WSSCB_Writable writableFp;
+  /**
+   * Optional: streaming mode's pieces (see `WSS_setStreaming`).
+   */
+  WSSCB_Chunk chunkFp;
 } WSSCB;
 
 /**
@@ -338,6 +358,16 @@ int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
 int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
 
 /**
+ * Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
+ * with no reassembly buffer, instead of whole through `frameFp` (default). The maximum
+ * message size (`WSS_setMaxMessage`) still applies to the whole message.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setStreaming(struct WSS *o, int on);
+
+/**
  * Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
  * `tcp_accept` callback (call it from there and return `ERR_OK`), read the HTTP upgrade
  * request, validate it (RFC 6455 §4.2.1), and answer `101 Switching Protocols` or an HTTP
@@ -400,6 +430,18 @@ int WSS_openClient(struct WSS *wss,
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
 int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
+
+/**
+ * Queue one fragment of a message, for sending a message in pieces (e.g. a large file
+ * read in chunks): the first fragment's `isTxt` gives the message's kind, `fin`
+ * non-zero ends the message. Control frames (pings, pongs) may go out between fragments;
+ * `WSS_write` is refused (`LWIP_WS_ERR_STATE`) until the message is finished. Each
+ * fragment is queued whole or not at all, like `WSS_write`.
+ *
+ * Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
+ * differs from the message's kind.
+ */
+int WSS_writeFragment(struct WSS *o, const void *data, int len, int isTxt, int fin);
 
 /**
  * Send a ping with `len` (0..125) bytes of payload; the peer's pong arrives at `pongFp`.

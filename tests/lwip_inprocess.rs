@@ -615,3 +615,137 @@ fn wss_connect_takes_over_an_answered_connection_with_its_early_bytes() {
     settle();
     assert_eq!(usage(), baseline);
 }
+
+/// A streaming receiver: `WSSCB` first, then what its chunk callback saw.
+#[repr(C)]
+struct Sink {
+    cb: WSSCB,
+    wss: Box<WSS>,
+    pcb: *mut lwipws_pcb,
+    /// (text, offset, len, last) of every piece.
+    pieces: Vec<(bool, u64, usize, bool)>,
+    bytes: Vec<u8>,
+    closes: Vec<c_int>,
+    max_heap: c_int,
+}
+
+unsafe extern "C" fn sink_chunk(
+    o: *mut WSSCB,
+    wss: *mut WSS,
+    data: *mut c_void,
+    len: c_int,
+    txt: c_int,
+    offset: u64,
+    last: c_int,
+) {
+    let s = &mut *o.cast::<Sink>();
+    s.pieces.push((txt != 0, offset, len as usize, last != 0));
+    s.bytes
+        .extend_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len as usize));
+    s.max_heap = s.max_heap.max(WSS_heapBytes(wss));
+}
+
+unsafe extern "C" fn sink_close(o: *mut WSSCB, _wss: *mut WSS, status: c_int) {
+    (*o.cast::<Sink>()).closes.push(status);
+}
+
+unsafe extern "C" fn sink_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
+    let s = &mut *arg.cast::<Sink>();
+    let cb: *mut WSSCB = &mut s.cb;
+    assert_eq!(WSS_constructor(&mut *s.wss, cb, 256, 256), LWIP_WS_OK);
+    assert_eq!(WSS_setMaxMessage(&mut *s.wss, 4 << 20), LWIP_WS_OK);
+    assert_eq!(WSS_setStreaming(&mut *s.wss, 1), LWIP_WS_OK);
+    assert_eq!(websocket_accept(newpcb, &mut *s.wss), LWIP_WS_OK);
+    ERR_OK as err_t
+}
+
+#[test]
+fn a_megabyte_sent_in_fragments_streams_through_the_chunk_callback_unbuffered() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let mut sink = Box::new(Sink {
+        cb: WSSCB {
+            frameFp: None,
+            closeFp: Some(sink_close),
+            pingFp: None,
+            pongFp: None,
+            openFp: None,
+            writableFp: None,
+            chunkFp: Some(sink_chunk),
+        },
+        wss: new_wss(),
+        pcb: std::ptr::null_mut(),
+        pieces: Vec::new(),
+        bytes: Vec::new(),
+        closes: Vec::new(),
+        max_heap: 0,
+    });
+    unsafe {
+        let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
+        assert_eq!(lwipws_bind(pcb, std::ptr::null(), 8108), ERR_OK as err_t);
+        sink.pcb = lwipws_listen(pcb, 1);
+        let arg: *mut Sink = &mut *sink;
+        lwipws_arg(sink.pcb, arg.cast());
+        lwipws_accept(sink.pcb, Some(sink_accept));
+    }
+    let (mut wss, client) = open_client(8108, 65536, None);
+    pump(20_000, || client.events.contains(&Ev::Open(None)));
+
+    let mut sent = Vec::new();
+    for i in 0..16u32 {
+        let part = payload(65536, i);
+        let fin = c_int::from(i == 15);
+        let mut tries = 0;
+        loop {
+            let rc = unsafe { WSS_writeFragment(&mut *wss, part.as_ptr().cast(), 65536, 0, fin) };
+            if rc == LWIP_WS_OK {
+                break;
+            }
+            assert_eq!(rc, LWIP_WS_ERR_WOULD_BLOCK, "fragment {i}");
+            tries += 1;
+            assert!(tries < 1000, "the queue never drained");
+            run_steps(200);
+        }
+        if i == 0 {
+            let rc = unsafe { WSS_write(&mut *wss, b"x".as_ptr().cast(), 1, 1) };
+            assert_eq!(
+                rc, LWIP_WS_ERR_STATE,
+                "no whole message inside a fragmented one"
+            );
+        }
+        sent.extend_from_slice(&part);
+    }
+    pump(200_000, || sink.pieces.last().is_some_and(|p| p.3));
+
+    assert_eq!(sink.bytes, sent, "the pieces make up the message");
+    let mut expected_offset = 0u64;
+    for &(text, offset, len, _) in &sink.pieces {
+        assert!(!text);
+        assert_eq!(offset, expected_offset, "pieces are in order, without gaps");
+        expected_offset += len as u64;
+    }
+    assert_eq!(
+        sink.pieces.iter().filter(|p| p.3).count(),
+        1,
+        "one last piece"
+    );
+    assert!(
+        sink.max_heap < 16 * 1024,
+        "streaming buffered {} bytes",
+        sink.max_heap
+    );
+
+    unsafe { assert_eq!(WSS_close(&mut *wss, 1000), LWIP_WS_OK) };
+    pump(20_000, || {
+        client.closes().len() == 1 && sink.closes.len() == 1
+    });
+    assert_eq!(sink.closes, vec![1000]);
+    unsafe {
+        WSS_destructor(&mut *wss);
+        lwipws_close(sink.pcb);
+        WSS_destructor(&mut *sink.wss);
+    }
+    settle();
+    assert_eq!(usage(), baseline);
+}

@@ -146,6 +146,7 @@ unsafe fn setup() {
             pongFp: None,
             openFp: None,
             writableFp: None,
+            chunkFp: None,
         },
         closes: 0,
         after_close: 0,

@@ -63,6 +63,24 @@ pub type WSSCB_Open =
 /// drained to half its limit: writing may resume.
 pub type WSSCB_Writable = Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS)>;
 
+/// Streaming mode (`WSS_setStreaming`): called with each piece of a message as it arrives,
+/// instead of `frameFp`, so messages far larger than RAM can be received (firmware
+/// images). `data`/`len`: the piece (read-only, NOT NUL-terminated, valid until the
+/// callback returns; `len` may be 0); `isTxt`: the message's kind (text is checked as
+/// UTF-8 as it arrives: an invalid sequence fails the connection with 1007); `offset`:
+/// where the piece starts within the message; `last`: 1 on the message's final piece.
+pub type WSSCB_Chunk = Option<
+    unsafe extern "C" fn(
+        o: *mut WSSCB,
+        wss: *mut WSS,
+        data: *mut c_void,
+        len: c_int,
+        isTxt: c_int,
+        offset: u64,
+        last: c_int,
+    ),
+>;
+
 /// The callbacks of a connection. Embed it as the FIRST member of your own struct to carry
 /// context, and cast the `WSSCB*` each callback receives back to your struct:
 ///
@@ -89,6 +107,8 @@ pub struct WSSCB {
     pub openFp: WSSCB_Open,
     /// Optional: the send queue has room again after a would-block.
     pub writableFp: WSSCB_Writable,
+    /// Optional: streaming mode's pieces (see `WSS_setStreaming`).
+    pub chunkFp: WSSCB_Chunk,
 }
 
 /// Fill `o` with the three callbacks of the mirrored API (`pingFp` may be NULL); the other
@@ -112,6 +132,7 @@ pub unsafe extern "C" fn WSSCB_constructor(
                 pongFp: None,
                 openFp: None,
                 writableFp: None,
+                chunkFp: None,
             })
         };
         LWIP_WS_OK
@@ -155,6 +176,7 @@ static WSS_HOOKS: Hooks = Hooks {
     message: hook_message,
     ping: hook_ping,
     pong: hook_pong,
+    chunk: hook_chunk,
     writable: hook_writable,
     request: None,
     closed: hook_closed,
@@ -206,6 +228,26 @@ unsafe fn hook_pong(c: *mut Conn, data: *mut u8, len: usize) {
         let (cb, wss) = parts(c);
         if let Some(f) = (*cb).pongFp {
             f(cb, wss, data.cast(), c_len(len));
+        }
+    }
+}
+
+unsafe fn hook_chunk(c: *mut Conn, piece: conn::Piece) {
+    // SAFETY: as in hook_open.
+    unsafe {
+        let (cb, wss) = parts(c);
+        if let Some(f) = (*cb).chunkFp {
+            let text = c_int::from(piece.text);
+            let last = c_int::from(piece.last);
+            f(
+                cb,
+                wss,
+                piece.data.cast(),
+                c_len(piece.len),
+                text,
+                piece.offset,
+                last,
+            );
         }
     }
 }
@@ -413,6 +455,23 @@ pub unsafe extern "C" fn WSS_setTimeouts(o: *mut WSS, handshakeMs: u32, closeMs:
     }
 }
 
+/// Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
+/// with no reassembly buffer, instead of whole through `frameFp` (default). The maximum
+/// message size (`WSS_setMaxMessage`) still applies to the whole message.
+///
+/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
+    // SAFETY: configure checks the pointer.
+    unsafe {
+        configure(o, |cfg| {
+            cfg.streaming = on != 0;
+            true
+        })
+    }
+}
+
 /// Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
 /// `tcp_accept` callback (call it from there and return `ERR_OK`), read the HTTP upgrade
 /// request, validate it (RFC 6455 §4.2.1), and answer `101 Switching Protocols` or an HTTP
@@ -567,24 +626,72 @@ pub unsafe extern "C" fn WSS_write(
     len: c_int,
     isTxt: c_int,
 ) -> c_int {
-    let Ok(n) = usize::try_from(len) else {
-        return LWIP_WS_ERR_ARG;
-    };
-    if n > 0 && data.is_null() {
-        return LWIP_WS_ERR_ARG;
-    }
-    // SAFETY: `data` has `n` readable bytes (caller contract); with_conn checks `o`.
+    // SAFETY: forwarded caller contract.
     unsafe {
-        let payload: &[u8] = if n == 0 {
-            &[]
-        } else {
-            core::slice::from_raw_parts(data.cast(), n)
-        };
+        send_on_open(o, data, len, |c, payload| {
+            conn::write(c, isTxt != 0, payload)
+        })
+    }
+}
+
+/// Queue one fragment of a message, for sending a message in pieces (e.g. a large file
+/// read in chunks): the first fragment's `isTxt` gives the message's kind, `fin`
+/// non-zero ends the message. Control frames (pings, pongs) may go out between fragments;
+/// `WSS_write` is refused (`LWIP_WS_ERR_STATE`) until the message is finished. Each
+/// fragment is queued whole or not at all, like `WSS_write`.
+///
+/// Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
+/// differs from the message's kind.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_writeFragment(
+    o: *mut WSS,
+    data: *const c_void,
+    len: c_int,
+    isTxt: c_int,
+    fin: c_int,
+) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        send_on_open(o, data, len, |c, payload| {
+            conn::write_fragment(c, isTxt != 0, payload, fin != 0)
+        })
+    }
+}
+
+/// A C buffer as a slice: `len` ≥ 0, and `data` may be NULL only when `len` is 0.
+unsafe fn c_bytes<'a>(data: *const c_void, len: c_int) -> Result<&'a [u8], c_int> {
+    let Ok(n) = usize::try_from(len) else {
+        return Err(LWIP_WS_ERR_ARG);
+    };
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(LWIP_WS_ERR_ARG);
+    }
+    // SAFETY: `data` has `n` readable bytes (caller contract).
+    Ok(unsafe { core::slice::from_raw_parts(data.cast(), n) })
+}
+
+/// Checks the buffer and that the connection is open, then queues with `send`.
+unsafe fn send_on_open(
+    o: *mut WSS,
+    data: *const c_void,
+    len: c_int,
+    send: impl FnOnce(*mut Conn, &[u8]) -> Result<(), OpError>,
+) -> c_int {
+    // SAFETY: the caller's buffer is read only for the call.
+    let payload = match unsafe { c_bytes(data, len) } {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    // SAFETY: with_conn checks `o`; `c` is live inside it.
+    unsafe {
         with_conn(o, |c| {
             if !(*c).is_open() {
                 return Err(OpError::State);
             }
-            conn::write(c, isTxt != 0, payload)
+            send(c, payload)
         })
     }
 }
@@ -596,29 +703,11 @@ pub unsafe extern "C" fn WSS_write(
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
 pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) -> c_int {
-    let Ok(n) = usize::try_from(len) else {
-        return LWIP_WS_ERR_ARG;
-    };
-    if n > 0 && data.is_null() {
-        return LWIP_WS_ERR_ARG;
-    }
-    if n > 125 {
+    if len > 125 {
         return LWIP_WS_ERR_TOO_BIG;
     }
-    // SAFETY: as in WSS_write.
-    unsafe {
-        let payload: &[u8] = if n == 0 {
-            &[]
-        } else {
-            core::slice::from_raw_parts(data.cast(), n)
-        };
-        with_conn(o, |c| {
-            if !(*c).is_open() {
-                return Err(OpError::State);
-            }
-            conn::ping(c, payload)
-        })
-    }
+    // SAFETY: forwarded caller contract.
+    unsafe { send_on_open(o, data, len, |c, payload| conn::ping(c, payload)) }
 }
 
 /// Mirrors `WSS::close(int statusCode = 1000)` (C has no default: pass 1000). Open

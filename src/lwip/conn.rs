@@ -17,7 +17,7 @@ use core::ptr;
 
 use super::listener::HttpRequest;
 use super::{err, now_ms, rand4, sys, Flow, POLL_INTERVAL};
-use crate::proto::{Config, Connection, Event, Role, SendError, State, Timeout};
+use crate::proto::{Config, Connection, Event, SendError, State, Timeout};
 
 /// How a connection ended, as given to the owner's `closed` hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct Hooks {
     pub open: unsafe fn(conn: *mut Conn, protocol: *const c_char),
     /// A whole message; `data[len]` is a readable 0 byte.
     pub message: unsafe fn(conn: *mut Conn, data: *mut u8, len: usize, text: bool),
+    /// Streaming mode: a piece of a message at `offset`; `last` ends the message.
+    pub chunk: unsafe fn(conn: *mut Conn, piece: Piece),
     /// A ping arrived (the pong is already queued).
     pub ping: unsafe fn(conn: *mut Conn, data: *mut u8, len: usize),
     /// A pong arrived.
@@ -62,6 +64,21 @@ pub struct Hooks {
     pub request: Option<unsafe fn(conn: *mut Conn, req: &mut HttpRequest)>,
     /// The last hook: the connection is over; the storage may be reused.
     pub closed: unsafe fn(conn: *mut Conn, ending: Ending),
+}
+
+/// A piece of a message in streaming mode (not NUL-terminated).
+#[derive(Clone, Copy, Debug)]
+pub struct Piece {
+    /// The unmasked bytes.
+    pub data: *mut u8,
+    /// How many.
+    pub len: usize,
+    /// Text (or binary) message.
+    pub text: bool,
+    /// Offset of `data` within the message.
+    pub offset: u64,
+    /// The message's last piece.
+    pub last: bool,
 }
 
 /// Why a call on a connection was refused.
@@ -306,12 +323,16 @@ pub unsafe fn start_client(
     Ok(())
 }
 
-/// Queue a whole message and push what fits into lwIP.
-pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpError> {
-    // SAFETY: caller passes a live Conn; no reference is held across the call below.
+/// Queue a frame with `queue_frame` and push what fits into lwIP. A full queue arms the
+/// writable notification.
+unsafe fn queue(
+    conn: *mut Conn,
+    queue_frame: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+) -> Result<(), OpError> {
+    // SAFETY: caller passes a live Conn; no reference is held across the flush below.
     unsafe {
         let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
-        match engine.send(text, data, rand4()) {
+        match queue_frame(engine) {
             Ok(()) => {}
             Err(SendError::WouldBlock) => {
                 (*conn).flags |= WANT_WRITABLE;
@@ -324,15 +345,27 @@ pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpEr
     Ok(())
 }
 
+/// Queue a whole message.
+pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpError> {
+    // SAFETY: forwarded caller contract.
+    unsafe { queue(conn, |e| e.send(text, data, rand4())) }
+}
+
+/// Queue one fragment of a message (`fin` ends it).
+pub unsafe fn write_fragment(
+    conn: *mut Conn,
+    text: bool,
+    data: &[u8],
+    fin: bool,
+) -> Result<(), OpError> {
+    // SAFETY: forwarded caller contract.
+    unsafe { queue(conn, |e| e.send_fragment(text, data, fin, rand4())) }
+}
+
 /// Queue a ping.
 pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
-    // SAFETY: as in write.
-    unsafe {
-        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
-        engine.ping(data, rand4())?;
-        flush(conn);
-    }
-    Ok(())
+    // SAFETY: forwarded caller contract.
+    unsafe { queue(conn, |e| e.ping(data, rand4())) }
 }
 
 /// Start the close handshake (open connection), or close TCP at once (handshake not
@@ -498,6 +531,7 @@ enum Raw {
         len: usize,
         nul: Nul,
     },
+    Chunk(Piece),
     Ping(*mut u8, usize),
     Pong(*mut u8, usize),
     Ended(Ending),
@@ -528,7 +562,6 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
             let Some(engine) = (*conn).engine.as_mut() else {
                 return Some(conn);
             };
-            let role = engine.role();
             let input = piece.get_mut(off..).unwrap_or_default();
             let start = input.as_mut_ptr() as usize;
             let input_len = input.len();
@@ -537,7 +570,7 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
             match r.event {
                 None if r.consumed == 0 => return Some(conn),
                 None => continue,
-                Some(ev) => to_raw(conn, role, ev, start, input_len),
+                Some(ev) => to_raw(conn, ev, start, input_len),
             }
         };
         // SAFETY: conn is live here.
@@ -546,7 +579,7 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
     Some(conn)
 }
 
-unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: usize) -> Raw {
+unsafe fn to_raw(conn: *mut Conn, ev: Event<'_>, start: usize, len: usize) -> Raw {
     match ev {
         Event::Request(req) => Raw::Request(HttpRequest::new(conn, &req)),
         Event::Open { protocol } => Raw::Open(protocol.map(|p| (p.as_ptr(), p.len()))),
@@ -578,16 +611,19 @@ unsafe fn to_raw(conn: *mut Conn, role: Role, ev: Event<'_>, start: usize, len: 
                 nul,
             }
         }
-        Event::Chunk { text, data, .. } => {
-            // Streaming is not exposed through the C API yet; deliver pieces as messages.
-            let _ = role;
-            Raw::Message {
-                text,
-                data: data.as_ptr().cast_mut(),
-                len: data.len(),
-                nul: Nul::Copy,
-            }
-        }
+        Event::Chunk {
+            text,
+            data,
+            offset,
+            last,
+            ..
+        } => Raw::Chunk(Piece {
+            data: data.as_ptr().cast_mut(),
+            len: data.len(),
+            text,
+            offset,
+            last,
+        }),
         Event::Ping(d) => Raw::Ping(d.as_ptr().cast_mut(), d.len()),
         Event::Pong(d) => Raw::Pong(d.as_ptr().cast_mut(), d.len()),
         Event::Closed { code, .. } => Raw::Ended(Ending::Code(code)),
@@ -678,6 +714,7 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                 };
                 alive.then_some(conn)
             }
+            Raw::Chunk(piece) => call_hook(conn, || (hooks.chunk)(conn, piece)).then_some(conn),
             Raw::Ping(d, n) => call_hook(conn, || (hooks.ping)(conn, d, n)).then_some(conn),
             Raw::Pong(d, n) => call_hook(conn, || (hooks.pong)(conn, d, n)).then_some(conn),
             Raw::Ended(ending) => {

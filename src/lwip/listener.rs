@@ -218,6 +218,7 @@ pub struct Listener {
 static HTTP_HOOKS: Hooks = Hooks {
     open: |_, _| {},
     message: |_, _, _, _| {},
+    chunk: |_, _| {},
     ping: |_, _, _| {},
     pong: |_, _, _| {},
     writable: |_| {},

@@ -102,6 +102,7 @@ impl Side {
                 pongFp: None,
                 openFp: None,
                 writableFp: None,
+                chunkFp: None,
             },
             events: Vec::new(),
             echo,
