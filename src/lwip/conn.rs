@@ -573,10 +573,46 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
                 Some(ev) => to_raw(conn, ev, start, input_len),
             }
         };
+        // SAFETY: conn is live here and the engine borrow has ended.
+        let raw = unsafe { rebase(conn, raw, piece) };
         // SAFETY: conn is live here.
         conn = unsafe { dispatch(conn, raw)? };
     }
     Some(conn)
+}
+
+/// Re-derives a message's pointer from a mutable borrow of the whole memory it lies in:
+/// the input piece, or the engine's buffer with its 0 byte. The event's `data` is a shared
+/// borrow of the payload alone, so reading the byte after it (hooks read `data[len]`) or
+/// writing the swapped-in 0 through it would go outside that borrow (undefined behaviour
+/// under Rust's aliasing rules, reported by Miri).
+unsafe fn rebase(conn: *mut Conn, raw: Raw, piece: &mut [u8]) -> Raw {
+    let Raw::Message {
+        text,
+        data,
+        len,
+        nul,
+    } = raw
+    else {
+        return raw;
+    };
+    let whole = match nul {
+        Nul::Swap | Nul::Copy => {
+            let at = (data as usize).wrapping_sub(piece.as_ptr() as usize);
+            piece.get_mut(at..).map(<[u8]>::as_mut_ptr)
+        }
+        // SAFETY: conn is live; no other borrow of its engine exists here.
+        Nul::Present if len > 0 => unsafe { (*conn).engine.as_mut() }
+            .and_then(Connection::delivered_message_mut)
+            .map(<[u8]>::as_mut_ptr),
+        Nul::Present => None,
+    };
+    Raw::Message {
+        text,
+        data: whole.filter(|&p| p == data).unwrap_or(data),
+        len,
+        nul,
+    }
 }
 
 unsafe fn to_raw(conn: *mut Conn, ev: Event<'_>, start: usize, len: usize) -> Raw {

@@ -726,6 +726,16 @@ impl Connection {
         Some(timeout)
     }
 
+    /// The engine's buffer holding the message just reported by [`Event::Message`] when
+    /// that message was reassembled there: its payload followed by the 0 byte, writable.
+    /// Borrowing this, rather than reading past the event's `data` slice, keeps access to
+    /// the 0 within what the borrow covers (C callers get `data[len] == 0`). `None` when
+    /// the last message was delivered in place (or none is waiting). Valid until the next
+    /// `receive`.
+    pub fn delivered_message_mut(&mut self) -> Option<&mut [u8]> {
+        self.buf_delivered.then_some(self.buf.as_mut_slice())
+    }
+
     /// Bytes of heap this engine holds right now (buffers' capacities), for memory
     /// accounting.
     pub fn heap_bytes(&self) -> usize {
