@@ -314,14 +314,17 @@ int WSSCB_constructor(struct WSSCB *o, WSSCB_Frame frame, WSSCB_Close close, WSS
  * initial size of the receive buffer for messages that must be reassembled (fragmented,
  * or split across pbufs), `expandSize` its growth step; it never grows beyond the maximum
  * message size (`WSS_setMaxMessage`, default 65536). Between messages the receive buffer
- * and the send queue shrink back to `startSize`: choose it to cover your usual messages,
- * which then cost no allocation. Messages that arrive whole in one pbuf are delivered
+ * and the send queue shrink back to room for one `startSize` message: choose it to cover
+ * your usual messages, which then cost no allocation. Messages that arrive whole in one pbuf are delivered
  * without a reassembly buffer.
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
  * or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).
  */
-int WSS_constructor(struct WSS *o, struct WSSCB *cb, int startSize, int expandSize);
+int WSS_constructor(struct WSS *o,
+                    struct WSSCB *cb,
+                    int startSize,
+                    int expandSize);
 
 /**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A

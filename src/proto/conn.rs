@@ -32,9 +32,10 @@ pub struct Config {
     /// Largest message (sum of its frames' payloads) accepted, in bytes. Over it: close 1009,
     /// detected from the frame header before any payload is read. Default 65536.
     pub max_message: u64,
-    /// Initial size of the whole-message receive buffer, and the most the receive buffer
-    /// and the drained send queue keep between messages (larger ones are released, so a
-    /// big message's memory does not sit idle). Default 1024.
+    /// Initial size of the whole-message receive buffer. Between messages the receive
+    /// buffer and the drained send queue keep room for one message of this size (plus its
+    /// 0 byte / frame header) and release the rest, so a big message's memory does not sit
+    /// idle while messages up to this size never allocate. Default 1024.
     pub start_size: usize,
     /// The buffer grows in steps of this many bytes (0: grow to exactly what is needed).
     /// Default 1024.
@@ -434,9 +435,10 @@ impl Connection {
         }
         if self.buf_delivered {
             self.buf.clear();
-            // Between messages a connection keeps at most `start_size` bytes: a large
-            // message's buffer goes back to the heap instead of sitting idle.
-            self.buf.shrink_to(self.cfg.start_size);
+            // Between messages a connection keeps room for a `start_size` message and its
+            // 0 byte, no more: a large message's buffer goes back to the heap instead of
+            // sitting idle, while messages up to `start_size` never allocate.
+            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
             self.buf_delivered = false;
         }
         let mut pos = 0;
