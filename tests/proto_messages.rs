@@ -309,3 +309,36 @@ fn large_message_buffers_are_released_between_messages() {
         server.heap_bytes()
     );
 }
+
+/// An idle connection gives a large message's buffer back at the next `poll` (the lwIP
+/// layer polls every 500 ms), not only when more input arrives.
+#[test]
+fn poll_releases_a_delivered_large_message() {
+    let cfg = Config {
+        start_size: 256,
+        max_message: 1 << 20,
+        ..Config::default()
+    };
+    let mut server = open_server(cfg);
+    let big = [
+        c2s(false, OP_BINARY, &[1; 50_000]),
+        c2s(true, OP_CONTINUATION, &[2; 50_000]),
+    ]
+    .concat();
+    let mut input = big.clone();
+    let mut off = 0;
+    let mut delivered = false;
+    while off < input.len() {
+        let r = server.receive(&mut input[off..], 0, MASK);
+        off += r.consumed;
+        delivered |= matches!(r.event, Some(Event::Message { .. }));
+    }
+    assert!(delivered);
+    assert!(server.heap_bytes() >= 100_000, "the message is still held");
+    assert_eq!(server.poll(1), None);
+    assert!(
+        server.heap_bytes() <= 256 + 1 + 256 + 14,
+        "idle heap after poll: {}",
+        server.heap_bytes()
+    );
+}

@@ -433,14 +433,7 @@ impl Connection {
         if self.head.capacity() != 0 {
             self.head = Vec::new();
         }
-        if self.buf_delivered {
-            self.buf.clear();
-            // Between messages a connection keeps room for a `start_size` message and its
-            // 0 byte, no more: a large message's buffer goes back to the heap instead of
-            // sitting idle, while messages up to `start_size` never allocate.
-            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
-            self.buf_delivered = false;
-        }
+        self.release_delivered();
         let mut pos = 0;
         loop {
             let frame = match self.frame {
@@ -716,8 +709,11 @@ impl Connection {
     }
 
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
-    /// after it the state is `Closed`.
+    /// after it the state is `Closed`. Also gives back the buffer of a message delivered by
+    /// the last `receive` (call it periodically: an idle connection then holds no more
+    /// than one `start_size` message's room).
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
+        self.release_delivered();
         let elapsed = now_ms.wrapping_sub(self.since);
         let timeout = match self.state {
             State::Connecting if elapsed >= self.cfg.handshake_timeout_ms => Timeout::Handshake,
@@ -728,12 +724,24 @@ impl Connection {
         Some(timeout)
     }
 
+    /// Forget the message delivered by the last `receive`. Between messages a connection
+    /// keeps room for a `start_size` message and its 0 byte, no more: a large message's
+    /// buffer goes back to the heap instead of sitting idle, while messages up to
+    /// `start_size` never allocate.
+    fn release_delivered(&mut self) {
+        if self.buf_delivered {
+            self.buf.clear();
+            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
+            self.buf_delivered = false;
+        }
+    }
+
     /// The engine's buffer holding the message just reported by [`Event::Message`] when
     /// that message was reassembled there: its payload followed by the 0 byte, writable.
     /// Borrowing this, rather than reading past the event's `data` slice, keeps access to
     /// the 0 within what the borrow covers (C callers get `data[len] == 0`). `None` when
     /// the last message was delivered in place (or none is waiting). Valid until the next
-    /// `receive`.
+    /// `receive` or `poll`.
     pub fn delivered_message_mut(&mut self) -> Option<&mut [u8]> {
         self.buf_delivered.then_some(self.buf.as_mut_slice())
     }
