@@ -293,12 +293,12 @@ fn large_message_buffers_are_released_between_messages() {
     };
     let mut server = open_server(cfg);
     let big = [
-        c2s(false, OP_BINARY, &[1; 100_000]),
-        c2s(true, OP_CONTINUATION, &[2; 100_000]),
+        c2s(false, OP_BINARY, &[1; 10_000]),
+        c2s(true, OP_CONTINUATION, &[2; 10_000]),
     ]
     .concat();
     assert_eq!(feed(&mut server, &big).len(), 1);
-    server.send(false, &[3; 150_000], MASK).unwrap();
+    server.send(false, &[3; 15_000], MASK).unwrap();
     drain(&mut server);
     // The next input arrives after the message was handled: both buffers are back.
     assert_eq!(feed(&mut server, &c2s(true, OP_PING, b"x")).len(), 1);
@@ -321,8 +321,8 @@ fn poll_releases_a_delivered_large_message() {
     };
     let mut server = open_server(cfg);
     let big = [
-        c2s(false, OP_BINARY, &[1; 50_000]),
-        c2s(true, OP_CONTINUATION, &[2; 50_000]),
+        c2s(false, OP_BINARY, &[1; 5_000]),
+        c2s(true, OP_CONTINUATION, &[2; 5_000]),
     ]
     .concat();
     let mut input = big.clone();
@@ -334,7 +334,7 @@ fn poll_releases_a_delivered_large_message() {
         delivered |= matches!(r.event, Some(Event::Message { .. }));
     }
     assert!(delivered);
-    assert!(server.heap_bytes() >= 100_000, "the message is still held");
+    assert!(server.heap_bytes() >= 10_000, "the message is still held");
     assert_eq!(server.poll(1), None);
     assert!(
         server.heap_bytes() <= 256 + 1 + 256 + 14,
