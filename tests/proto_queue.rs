@@ -124,3 +124,95 @@ fn idle_connection_is_small() {
         0
     );
 }
+
+/// The small-message fast path builds exactly the frame `send` would queue (masked in the
+/// client role), changes nothing in the engine, and steps aside while output is queued.
+#[test]
+fn encode_message_matches_send_and_defers_to_the_queue() {
+    for client in [false, true] {
+        let cfg = Config::default();
+        let mut conn = if client {
+            open_client(cfg)
+        } else {
+            open_server(cfg)
+        };
+        let mut out = [0u8; 64];
+        let n = conn
+            .encode_message(true, b"hello", MASK, &mut out)
+            .unwrap()
+            .expect("fast path applies with an empty queue");
+        assert_eq!(conn.queued(), 0, "the fast path queues nothing");
+        conn.send(true, b"hello", MASK).unwrap();
+        assert_eq!(&out[..n], drain(&mut conn).as_slice(), "client {client}");
+
+        conn.send(false, b"first", MASK).unwrap();
+        assert_eq!(
+            conn.encode_message(false, b"second", MASK, &mut out),
+            Ok(None),
+            "queued output goes first"
+        );
+        drain(&mut conn);
+        assert_eq!(
+            conn.encode_message(false, &[0; 64], MASK, &mut out),
+            Ok(None),
+            "a frame larger than the buffer takes the queue"
+        );
+        conn.send_fragment(false, b"a", false, MASK).unwrap();
+        drain(&mut conn);
+        assert_eq!(
+            conn.encode_message(false, b"b", MASK, &mut out),
+            Err(SendError::FragmentState)
+        );
+    }
+    let small = small_queue();
+    let conn = open_server(small);
+    let mut big = [0u8; 256];
+    assert_eq!(
+        conn.encode_message(false, &[0; 99], MASK, &mut big),
+        Err(SendError::TooLarge),
+        "the queue limit applies as for send"
+    );
+}
+
+/// `receive_with` draws a mask key only for frames the client engine queues itself: a
+/// server never asks, a client asks once for a pong and never for data.
+#[test]
+fn receive_with_draws_mask_keys_only_for_client_replies() {
+    use lwip_ws::proto::frame::{OP_BINARY, OP_PING};
+    let mut server = open_server(Config::default());
+    let mut draws = 0;
+    let mut bytes = c2s(true, OP_PING, b"p");
+    bytes.extend(c2s(true, OP_BINARY, b"data"));
+    let mut input = bytes.clone();
+    let mut off = 0;
+    while off < input.len() {
+        let r = server.receive_with(&mut input[off..], &mut || {
+            draws += 1;
+            MASK
+        });
+        off += r.consumed;
+    }
+    assert_eq!(draws, 0, "a server never masks");
+    assert_eq!(
+        frames(&drain(&mut server)),
+        vec![(true, 0xA, b"p".to_vec())]
+    );
+
+    let mut client = open_client(Config::default());
+    let mut data = s2c(true, OP_BINARY, b"data");
+    let mut draws = 0;
+    let r = client.receive_with(&mut data, &mut || {
+        draws += 1;
+        MASK
+    });
+    assert!(r.event.is_some());
+    assert_eq!(draws, 0, "data needs no key");
+    let mut ping = s2c(true, OP_PING, b"p");
+    let r = client.receive_with(&mut ping, &mut || {
+        draws += 1;
+        MASK
+    });
+    assert!(r.event.is_some());
+    assert_eq!(draws, 1, "one key for the pong");
+    assert_eq!(client.queued(), 2 + 4 + 1);
+}

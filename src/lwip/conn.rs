@@ -17,7 +17,8 @@ use core::ptr;
 
 use super::listener::HttpRequest;
 use super::{err, now_ms, rand4, sys, Flow, POLL_INTERVAL};
-use crate::proto::{Config, Connection, Event, SendError, State, Timeout};
+use crate::proto::frame::MAX_HEADER_LEN;
+use crate::proto::{Config, Connection, Event, Role, SendError, State, Timeout};
 
 /// How a connection ended, as given to the owner's `closed` hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,10 +346,46 @@ unsafe fn queue(
     Ok(())
 }
 
-/// Queue a whole message.
+/// A mask key for a frame this engine sends: fresh random bytes in the client role, none
+/// needed (and `LWIP_RAND()` not called) in the server role.
+fn mask_for(engine: &Connection) -> [u8; 4] {
+    if engine.role() == Role::Client {
+        rand4()
+    } else {
+        [0; 4]
+    }
+}
+
+/// Largest payload sent by [`write`]'s fast path (the frame is built on the stack).
+const DIRECT_MAX: usize = 128;
+
+/// Queue a whole message. A small message with nothing queued before it goes to
+/// `altcp_write` at once as one frame built on the stack, without the send queue.
 pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpError> {
-    // SAFETY: forwarded caller contract.
-    unsafe { queue(conn, |e| e.send(text, data, rand4())) }
+    // SAFETY: conn is live (caller contract); the pcb is live while non-null; no engine
+    // borrow is held across the lwIP calls.
+    unsafe {
+        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        let mask = mask_for(engine);
+        let pcb = (*conn).pcb;
+        if data.len() <= DIRECT_MAX && !pcb.is_null() {
+            let mut frame = [0u8; DIRECT_MAX + MAX_HEADER_LEN];
+            if let Some(n) = engine.encode_message(text, data, mask, &mut frame)? {
+                if n <= usize::from(sys::lwipws_sndbuf(pcb)) {
+                    let e = write_copy(pcb, frame.get(..n).unwrap_or_default());
+                    if e == err::OK {
+                        sys::lwipws_output(pcb);
+                        return Ok(());
+                    }
+                    if e != err::MEM {
+                        (*conn).flags |= FATAL;
+                        return Err(OpError::Lwip);
+                    }
+                }
+            }
+        }
+        queue(conn, |e| e.send(text, data, mask))
+    }
 }
 
 /// Queue one fragment of a message (`fin` ends it).
@@ -359,13 +396,13 @@ pub unsafe fn write_fragment(
     fin: bool,
 ) -> Result<(), OpError> {
     // SAFETY: forwarded caller contract.
-    unsafe { queue(conn, |e| e.send_fragment(text, data, fin, rand4())) }
+    unsafe { queue(conn, |e| e.send_fragment(text, data, fin, mask_for(e))) }
 }
 
 /// Queue a ping.
 pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
     // SAFETY: forwarded caller contract.
-    unsafe { queue(conn, |e| e.ping(data, rand4())) }
+    unsafe { queue(conn, |e| e.ping(data, mask_for(e))) }
 }
 
 /// Start the close handshake (open connection), or close TCP at once (handshake not
@@ -382,7 +419,8 @@ pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpEr
                 Ok(())
             }
             State::Open => {
-                engine.close(code, reason, rand4(), now_ms())?;
+                let mask = mask_for(engine);
+                engine.close(code, reason, mask, now_ms())?;
                 (*conn).since_ms = now_ms();
                 flush(conn);
                 Ok(())
@@ -410,6 +448,21 @@ pub unsafe fn destroy(conn: *mut Conn) {
     }
 }
 
+/// `altcp_write` with `TCP_WRITE_FLAG_COPY` of `bytes` (callers keep it within
+/// `altcp_sndbuf`, so within `u16`).
+unsafe fn write_copy(pcb: *mut sys::lwipws_pcb, bytes: &[u8]) -> sys::err_t {
+    let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+    // SAFETY: `pcb` is live (caller contract); lwIP copies `len` readable bytes.
+    unsafe {
+        sys::lwipws_write(
+            pcb,
+            bytes.as_ptr().cast(),
+            len,
+            sys::lwipws_write_flag_copy(),
+        )
+    }
+}
+
 /// Moves queued output into lwIP as far as its send buffer allows.
 pub(crate) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
@@ -432,13 +485,7 @@ pub(crate) unsafe fn flush(conn: *mut Conn) {
             if n == 0 {
                 break;
             }
-            // `n` fits in u16 by the min above.
-            let e = sys::lwipws_write(
-                pcb,
-                pending.as_ptr().cast(),
-                n as u16,
-                sys::lwipws_write_flag_copy(),
-            );
+            let e = write_copy(pcb, pending.get(..n).unwrap_or_default());
             if e == err::MEM {
                 break;
             }
@@ -565,7 +612,8 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
             let input = piece.get_mut(off..).unwrap_or_default();
             let start = input.as_mut_ptr() as usize;
             let input_len = input.len();
-            let r = engine.receive(input, now_ms(), rand4());
+            let mut mask = rand4;
+            let r = engine.receive_with(input, &mut mask);
             off += r.consumed;
             match r.event {
                 None if r.consumed == 0 => return Some(conn),

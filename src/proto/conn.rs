@@ -358,6 +358,17 @@ impl Connection {
         mask: [u8; 4],
     ) -> Received<'a> {
         let _ = now_ms;
+        self.receive_with(input, &mut || mask)
+    }
+
+    /// [`Connection::receive`] with the client's mask key drawn from `mask` only when the
+    /// engine queues a frame by itself (a pong or a close reply, client role): a server,
+    /// or a client receiving data, never calls it. Input handling needs no clock.
+    pub fn receive_with<'a>(
+        &'a mut self,
+        input: &'a mut [u8],
+        mask: &mut dyn FnMut() -> [u8; 4],
+    ) -> Received<'a> {
         let (consumed, pending) = self.step(input, mask);
         let this: &'a Connection = self;
         let input: &'a [u8] = input;
@@ -417,7 +428,11 @@ impl Connection {
         }
     }
 
-    fn step(&mut self, input: &mut [u8], mask: [u8; 4]) -> (usize, Option<Pending>) {
+    fn step(
+        &mut self,
+        input: &mut [u8],
+        mask: &mut dyn FnMut() -> [u8; 4],
+    ) -> (usize, Option<Pending>) {
         if self.awaiting_decision {
             if let Err(e) = self.accept(None) {
                 let failure = HandshakeFailure::Server(e);
@@ -609,7 +624,7 @@ impl Connection {
         piece: &[u8],
         range: Range<usize>,
         offset: u64,
-        mask: [u8; 4],
+        mask: &mut dyn FnMut() -> [u8; 4],
     ) -> Result<Option<Pending>, u16> {
         let len = frame.len as usize;
         let src = if offset == 0 && piece.len() == len {
@@ -633,10 +648,10 @@ impl Connection {
                 dst
             }
         };
-        let client_mask = self.client_mask(mask);
         match frame.opcode {
             OP_PING => {
                 if self.state == State::Open {
+                    let client_mask = self.draw_mask(mask);
                     self.queue_pong(payload, client_mask);
                 }
                 Ok(Some(Pending::Ping(src)))
@@ -653,6 +668,7 @@ impl Connection {
                     let code_bytes = code.to_be_bytes();
                     let body: &[u8] = if code == NO_STATUS { &[] } else { &code_bytes };
                     let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+                    let client_mask = self.draw_mask(mask);
                     let _ = self.queue_frame(OP_CLOSE, true, [body, &[]], client_mask, limit);
                     Initiator::Remote
                 } else {
@@ -670,7 +686,7 @@ impl Connection {
 
     /// Fail the connection (RFC 6455 §7.1.7): queue our close frame with `code` unless one
     /// was sent already, and report it.
-    fn fail(&mut self, code: u16, mask: [u8; 4]) -> Pending {
+    fn fail(&mut self, code: u16, mask: &mut dyn FnMut() -> [u8; 4]) -> Pending {
         let reason = match code {
             INVALID_DATA => "invalid UTF-8",
             TOO_BIG => "message too big",
@@ -679,7 +695,7 @@ impl Connection {
         };
         if self.state == State::Open {
             let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
-            let mask = self.client_mask(mask);
+            let mask = self.draw_mask(mask);
             let body = [&code.to_be_bytes()[..], reason.as_bytes()];
             let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
         }
@@ -706,6 +722,11 @@ impl Connection {
 
     fn client_mask(&self, mask: [u8; 4]) -> Option<[u8; 4]> {
         (self.role == Role::Client).then_some(mask)
+    }
+
+    /// A fresh key from `mask` for a frame we queue, in the client role only.
+    fn draw_mask(&self, mask: &mut dyn FnMut() -> [u8; 4]) -> Option<[u8; 4]> {
+        (self.role == Role::Client).then(mask)
     }
 
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;

@@ -45,6 +45,47 @@ impl Connection {
         Ok(())
     }
 
+    /// Fast path for small messages: when nothing is queued, encode `payload` as one whole
+    /// frame (masked in the client role) into `out` and return its length, for a transport
+    /// that hands it over at once. `Ok(None)`: the fast path does not apply (output is
+    /// queued, which must go first, or `out` is too small); use [`Connection::send`]. The
+    /// engine does not change: if the transport cannot take the frame, `send` it instead.
+    /// Errors as for `send`.
+    pub fn encode_message(
+        &self,
+        text: bool,
+        payload: &[u8],
+        mask: [u8; 4],
+        out: &mut [u8],
+    ) -> Result<Option<usize>, SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        if self.tx_fragment.is_some() {
+            return Err(SendError::FragmentState);
+        }
+        if self.queued() != 0 {
+            return Ok(None);
+        }
+        let opcode = if text { OP_TEXT } else { OP_BINARY };
+        let mask = self.client_mask(mask);
+        let (header, header_len) = encode_header(true, opcode, payload.len() as u64, mask);
+        let total = header_len + payload.len();
+        if total > self.cfg.max_queue_bytes {
+            return Err(SendError::TooLarge);
+        }
+        let Some(frame) = out.get_mut(..total) else {
+            return Ok(None);
+        };
+        let (head, body) = frame.split_at_mut(header_len);
+        head.copy_from_slice(header.get(..header_len).unwrap_or_default());
+        body.copy_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(body, key, 0);
+        }
+        Ok(Some(total))
+    }
+
     pub(super) fn queue_data(
         &mut self,
         opcode: u8,
