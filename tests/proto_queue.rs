@@ -118,7 +118,13 @@ fn queue_steady_state_does_not_grow() {
 fn idle_connection_is_small() {
     let size = core::mem::size_of::<lwip_ws::proto::Connection>();
     println!("size_of::<Connection>() = {size}");
-    assert!(size <= 384, "{size} bytes");
+    // 224 bytes on x86-64 and 148 on i686 when measured; fail on growth.
+    let limit = if cfg!(target_pointer_width = "64") {
+        232
+    } else {
+        160
+    };
+    assert!(size <= limit, "{size} bytes");
     assert_eq!(
         lwip_ws::proto::Connection::server(Config::default(), 0).heap_bytes(),
         0
@@ -215,4 +221,52 @@ fn receive_with_draws_mask_keys_only_for_client_replies() {
     assert!(r.event.is_some());
     assert_eq!(draws, 1, "one key for the pong");
     assert_eq!(client.queued(), 2 + 4 + 1);
+}
+
+/// An open connection that moved nothing between two polls gives back all its heap; one
+/// that keeps moving messages keeps its buffers (no allocation per message).
+#[test]
+fn idle_connection_gives_back_its_buffers_at_poll() {
+    use lwip_ws::proto::frame::OP_BINARY;
+    for client in [false, true] {
+        let cfg = Config::default();
+        let mut conn = if client {
+            open_client(cfg)
+        } else {
+            open_server(cfg)
+        };
+        let incoming = |n: usize| {
+            if client {
+                s2c(true, OP_BINARY, &vec![5; n])
+            } else {
+                c2s(true, OP_BINARY, &vec![5; n])
+            }
+        };
+        // A message split in two pieces is reassembled in the message buffer.
+        let msg = incoming(600);
+        assert_eq!(feed_chunked(&mut conn, &msg, &[300]).len(), 1);
+        conn.send(false, &[1; 900], MASK).unwrap();
+        drain(&mut conn);
+        assert!(conn.heap_bytes() > 0);
+        assert_eq!(conn.poll(1), None);
+        assert!(
+            conn.heap_bytes() > 0,
+            "busy since the last poll: buffers kept"
+        );
+        let kept = conn.heap_bytes();
+        assert_eq!(feed_chunked(&mut conn, &msg, &[300]).len(), 1);
+        assert_eq!(conn.heap_bytes(), kept, "kept buffers are reused");
+        assert_eq!(conn.poll(2), None);
+        assert_eq!(conn.poll(3), None);
+        assert_eq!(
+            conn.heap_bytes(),
+            0,
+            "idle for a poll interval: no heap (client {client})"
+        );
+        assert_eq!(
+            feed_chunked(&mut conn, &msg, &[300]).len(),
+            1,
+            "still works"
+        );
+    }
 }

@@ -223,11 +223,10 @@ struct Incoming {
 enum Src {
     /// In the caller's input.
     Input(Range<usize>),
-    /// In the control payload buffer.
-    Ctrl(Range<usize>),
     /// The whole-message buffer, minus its trailing 0.
     Buf,
-    /// In the handshake head buffer.
+    /// In the head buffer: the handshake head, or (open) a control frame's payload that
+    /// arrived in pieces.
     Head(Range<usize>),
 }
 
@@ -271,10 +270,9 @@ pub struct Connection {
     since: u32,
     /// Server: a complete request head waits for accept/reject/respond.
     awaiting_decision: bool,
-    /// HTTP head bytes while connecting; freed when the handshake ends.
+    /// HTTP head bytes while connecting; freed when the handshake ends. Once open: a
+    /// control frame's payload arriving in pieces (allocated only then).
     head: Vec<u8>,
-    /// Client while connecting: expected accept value, then the offered subprotocols.
-    client_hs: Vec<u8>,
     /// Send queue: bytes `out[out_pos..]` are pending.
     out: Vec<u8>,
     out_pos: usize,
@@ -289,12 +287,13 @@ pub struct Connection {
     frame_done: u64,
     incoming: Option<Incoming>,
     utf8: Utf8Validator,
-    /// Whole-message buffer (allocated on first need, then kept).
+    /// Whole-message buffer (allocated on first need, then kept). Client while
+    /// connecting: the expected accept value, then the offered subprotocols.
     buf: Vec<u8>,
     /// The buffer holds a delivered message: clear it on the next call.
     buf_delivered: bool,
-    /// A control frame's payload arriving in pieces.
-    ctrl: [u8; MAX_CONTROL_PAYLOAD],
+    /// Bytes were received or queued since the last [`Connection::poll`].
+    busy: bool,
 }
 
 impl Connection {
@@ -306,7 +305,6 @@ impl Connection {
             since: now_ms,
             awaiting_decision: false,
             head: Vec::new(),
-            client_hs: Vec::new(),
             out: Vec::new(),
             out_pos: 0,
             pong_at: None,
@@ -318,7 +316,7 @@ impl Connection {
             utf8: Utf8Validator::new(),
             buf: Vec::new(),
             buf_delivered: false,
-            ctrl: [0; MAX_CONTROL_PAYLOAD],
+            busy: false,
         }
     }
 
@@ -382,7 +380,6 @@ impl Connection {
         let bytes = |src: Src| -> &'a [u8] {
             match src {
                 Src::Input(r) => input.get(r),
-                Src::Ctrl(r) => self.ctrl.get(r),
                 Src::Buf => self.buf.split_last().map(|(_, data)| data),
                 Src::Head(r) => self.head.get(r),
             }
@@ -433,6 +430,7 @@ impl Connection {
         input: &mut [u8],
         mask: &mut dyn FnMut() -> [u8; 4],
     ) -> (usize, Option<Pending>) {
+        self.busy = true;
         if self.awaiting_decision {
             if let Err(e) = self.accept(None) {
                 let failure = HandshakeFailure::Server(e);
@@ -445,7 +443,8 @@ impl Connection {
             (State::Connecting, Role::Client) => return self.read_response(input),
             _ => {}
         }
-        if self.head.capacity() != 0 {
+        let in_control = self.frame.is_some_and(|f| f.is_control());
+        if self.head.capacity() != 0 && !in_control {
             self.head = Vec::new();
         }
         self.release_delivered();
@@ -630,21 +629,27 @@ impl Connection {
         let src = if offset == 0 && piece.len() == len {
             Src::Input(range)
         } else {
-            let at = offset as usize;
-            if let Some(dst) = self.ctrl.get_mut(at..at + piece.len()) {
-                dst.copy_from_slice(piece);
+            // In pieces (rare): collect the payload (at most 125 bytes) in `head`.
+            if offset == 0 {
+                self.head.clear();
+                self.head
+                    .try_reserve_exact(len)
+                    .map_err(|_| INTERNAL_ERROR)?;
             }
+            let room = len.saturating_sub(self.head.len());
+            self.head
+                .extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
             if self.frame.is_some() {
                 return Ok(None);
             }
-            Src::Ctrl(0..len)
+            Src::Head(0..len)
         };
         let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
         let payload = match &src {
             Src::Input(_) => piece,
             _ => {
                 let dst = payload.get_mut(..len).unwrap_or_default();
-                dst.copy_from_slice(self.ctrl.get(..len).unwrap_or_default());
+                dst.copy_from_slice(self.head.get(..len).unwrap_or_default());
                 dst
             }
         };
@@ -661,7 +666,7 @@ impl Connection {
                 let (code, _) = parse_close_payload(payload)?;
                 let reason = match &src {
                     Src::Input(r) if r.len() >= 2 => Ok(Src::Input(r.start + 2..r.end)),
-                    Src::Ctrl(r) if r.len() >= 2 => Ok(Src::Ctrl(r.start + 2..r.end)),
+                    Src::Head(r) if r.len() >= 2 => Ok(Src::Head(r.start + 2..r.end)),
                     _ => Err(""),
                 };
                 let initiator = if self.state == State::Open {
@@ -674,7 +679,10 @@ impl Connection {
                 } else {
                     Initiator::Local
                 };
+                // Keep the reason, which may lie in `head`, for the event.
+                let head = core::mem::take(&mut self.head);
                 self.enter_closed();
+                self.head = head;
                 Ok(Some(Pending::Closed {
                     code,
                     reason,
@@ -712,7 +720,6 @@ impl Connection {
         self.state = State::Closed;
         self.awaiting_decision = false;
         self.head = Vec::new();
-        self.client_hs = Vec::new();
         self.buf = Vec::new();
         self.buf_delivered = false;
         self.frame = None;
@@ -733,8 +740,17 @@ impl Connection {
     /// after it the state is `Closed`. Also gives back the buffer of a message delivered by
     /// the last `receive` (call it periodically: an idle connection then holds no more
     /// than one `start_size` message's room).
+    ///
+    /// A connection that neither received nor queued anything since the previous `poll`
+    /// is idle: it gives back every buffer it does not need right now (an idle open
+    /// connection then holds no heap at all). Polled every 0.5 s, an idle connection frees
+    /// its buffers within 1 s, while one that moves data keeps them, so its messages up to
+    /// `start_size` do not allocate.
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
         self.release_delivered();
+        if !core::mem::replace(&mut self.busy, false) {
+            self.release_idle();
+        }
         let elapsed = now_ms.wrapping_sub(self.since);
         let timeout = match self.state {
             State::Connecting if elapsed >= self.cfg.handshake_timeout_ms => Timeout::Handshake,
@@ -743,6 +759,26 @@ impl Connection {
         };
         self.enter_closed();
         Some(timeout)
+    }
+
+    /// Give back the buffers that hold nothing needed: the drained send queue, the
+    /// message buffer between messages, the head buffer once open (and between control
+    /// frames).
+    fn release_idle(&mut self) {
+        if self.queued() == 0 {
+            self.out = Vec::new();
+            self.out_pos = 0;
+            self.pong_at = None;
+        }
+        if self.state == State::Connecting {
+            return;
+        }
+        if self.incoming.is_none() && !self.buf_delivered {
+            self.buf = Vec::new();
+        }
+        if !self.frame.is_some_and(|f| f.is_control()) {
+            self.head = Vec::new();
+        }
     }
 
     /// Forget the message delivered by the last `receive`. Between messages a connection
@@ -767,10 +803,30 @@ impl Connection {
         self.buf_delivered.then_some(self.buf.as_mut_slice())
     }
 
+    /// Copies `bytes` and a 0 into the message buffer and returns them there, writable:
+    /// for a transport that must hand out a terminated copy of a message that
+    /// [`Event::Message`] delivered in place. The copy counts as a reassembled message
+    /// (see [`Connection::delivered_message_mut`]): valid until the next `receive` or
+    /// `poll`, after which the buffer keeps room for one `start_size` message only, so
+    /// messages up to `start_size` never allocate. `None` when the buffer holds part of a
+    /// message, or when memory runs out.
+    pub fn stage_delivered(&mut self, bytes: &[u8]) -> Option<&mut [u8]> {
+        if !self.buf.is_empty() && !self.buf_delivered {
+            return None;
+        }
+        self.buf.clear();
+        self.reserve_buf((bytes.len() as u64).saturating_add(1))
+            .ok()?;
+        self.buf.extend_from_slice(bytes);
+        self.buf.push(0);
+        self.buf_delivered = true;
+        Some(self.buf.as_mut_slice())
+    }
+
     /// Bytes of heap this engine holds right now (buffers' capacities), for memory
     /// accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.head.capacity() + self.client_hs.capacity() + self.out.capacity() + self.buf.capacity()
+        self.head.capacity() + self.out.capacity() + self.buf.capacity()
     }
 }
 
@@ -781,6 +837,11 @@ impl Connection {
         let mut conn = Connection::new(cfg, Role::Server, now_ms);
         conn.state = State::Open;
         conn
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
     }
 
     /// Replace the configuration; the new limits apply from the next frame on. Used when a

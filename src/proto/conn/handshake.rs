@@ -29,13 +29,13 @@ impl Connection {
         let mut conn = Connection::new(cfg, Role::Client, now_ms);
         let key = client_key(&nonce);
         let offered_len: usize = req.protocols.iter().map(|p| p.len() + 1).sum();
-        conn.client_hs
+        conn.buf
             .try_reserve_exact(ACCEPT_LEN + offered_len)
             .map_err(|_| SendError::OutOfMemory)?;
-        conn.client_hs.extend_from_slice(&http::accept_key(&key));
+        conn.buf.extend_from_slice(&http::accept_key(&key));
         for p in req.protocols {
-            conn.client_hs.extend_from_slice(p.as_bytes());
-            conn.client_hs.push(b',');
+            conn.buf.extend_from_slice(p.as_bytes());
+            conn.buf.push(b',');
         }
         conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes)?;
         Ok(conn)
@@ -114,14 +114,12 @@ impl Connection {
         match parse_response(&self.head) {
             (HeadStatus::Complete(n), status) => {
                 self.head.truncate(n);
-                let (accept, offered) = self
-                    .client_hs
-                    .split_at(ACCEPT_LEN.min(self.client_hs.len()));
+                let (accept, offered) = self.buf.split_at(ACCEPT_LEN.min(self.buf.len()));
                 let accept: [u8; ACCEPT_LEN] = accept.try_into().unwrap_or([0; ACCEPT_LEN]);
                 match check_response(&self.head, status, &accept, offered) {
                     Ok(protocol) => {
                         self.state = State::Open;
-                        self.client_hs = Vec::new();
+                        self.buf = Vec::new();
                         (n.saturating_sub(before), Some(Pending::Open(protocol)))
                     }
                     Err(e) => failed(self, e),

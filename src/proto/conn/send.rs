@@ -218,6 +218,7 @@ impl Connection {
     /// Check that `n` more bytes keep the queue within `limit` and reserve them
     /// (compacting first rather than growing when the front has been sent).
     pub(super) fn make_room(&mut self, n: usize, limit: usize) -> Result<(), SendError> {
+        self.busy = true;
         if n > limit {
             return Err(SendError::TooLarge);
         }
