@@ -26,17 +26,32 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 #include "lwip/altcp.h"
+/* Storage sizes depend on the pointer width (LWIP_WS_WSS_SIZE). */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define LWIP_WS_POINTER_64 1
+#endif
+
 /* Forward declarations: the callback types below point at these. */
 struct WSSCB;
 struct WSS;
 struct WSListener;
 
 
+#if defined(LWIP_WS_POINTER_64)
 /**
- * Bytes of storage a `WSS` needs. The same on every target; the library checks at
- * compile time that its state fits.
+ * Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
+ * with 64-bit pointers. The library checks at compile time that its state fits.
  */
-#define LWIP_WS_WSS_SIZE 512
+#define LWIP_WS_WSS_SIZE 288
+#endif
+
+#if !defined(LWIP_WS_POINTER_64)
+/**
+ * Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
+ * with 64-bit pointers. The library checks at compile time that its state fits.
+ */
+#define LWIP_WS_WSS_SIZE 208
+#endif
 
 /**
  * `LWIP_WS_WSS_SIZE` in 8-byte words (the storage is `uint64_t`-aligned).

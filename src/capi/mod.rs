@@ -139,9 +139,15 @@ pub unsafe extern "C" fn WSSCB_constructor(
     })
 }
 
-/// Bytes of storage a `WSS` needs. The same on every target; the library checks at
-/// compile time that its state fits.
-pub const LWIP_WS_WSS_SIZE: usize = 512;
+/// Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
+/// with 64-bit pointers. The library checks at compile time that its state fits.
+#[cfg(target_pointer_width = "64")]
+pub const LWIP_WS_WSS_SIZE: usize = 288;
+
+/// Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
+/// with 64-bit pointers. The library checks at compile time that its state fits.
+#[cfg(not(target_pointer_width = "64"))]
+pub const LWIP_WS_WSS_SIZE: usize = 208;
 
 /// `LWIP_WS_WSS_SIZE` in 8-byte words (the storage is `uint64_t`-aligned).
 pub const LWIP_WS_WSS_WORDS: usize = LWIP_WS_WSS_SIZE / 8;
@@ -369,10 +375,10 @@ unsafe fn configure(o: *mut WSS, f: impl FnOnce(&mut Config) -> bool) -> c_int {
     with_conn_raw(o, |c| {
         // SAFETY: `c` is a live Conn; no other reference to it exists during this call.
         let conn = unsafe { &mut *c };
-        if conn.is_active() {
+        let Some(cfg) = conn.idle_config_mut() else {
             return LWIP_WS_ERR_STATE;
-        }
-        if f(&mut conn.cfg) {
+        };
+        if f(cfg) {
             LWIP_WS_OK
         } else {
             LWIP_WS_ERR_ARG

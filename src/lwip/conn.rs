@@ -116,14 +116,21 @@ const FATAL: u8 = 2;
 const CONNECTED: u8 = 4;
 const DRAINING: u8 = 8;
 
+/// A connection's engine, or just its configuration while no connection runs (one copy
+/// of the configuration either way).
+enum Slot {
+    Idle(Config),
+    Active(Connection),
+}
+
 /// Engine + pcb + bookkeeping. Lives in caller storage (`WSS`) or in a heap box (an HTTP
 /// connection owned by a listener).
 pub struct Conn {
     pub(crate) hooks: &'static Hooks,
     /// The owner's pointer (the `WSSCB*` or the listener).
     pub(crate) user: *mut c_void,
-    pub(crate) cfg: Config,
-    pub(crate) engine: Option<Connection>,
+    /// The configuration while idle; the engine (which holds it) while active.
+    slot: Slot,
     pub(crate) pcb: *mut sys::lwipws_pcb,
     /// While a hook runs: the caller's "still alive" flag (see [`call_hook`]).
     guard: *mut bool,
@@ -132,8 +139,6 @@ pub struct Conn {
     /// When draining (or closing) started, for the close timeout.
     since_ms: u32,
     flags: u8,
-    /// Reused buffer for NUL-terminating zero-copy payloads (at most one pbuf's length).
-    scratch: Vec<u8>,
 }
 
 impl Conn {
@@ -142,42 +147,84 @@ impl Conn {
         Conn {
             hooks,
             user,
-            cfg,
-            engine: None,
+            slot: Slot::Idle(cfg),
             pcb: ptr::null_mut(),
             guard: ptr::null_mut(),
             ending: None,
             since_ms: 0,
             flags: 0,
-            scratch: Vec::new(),
         }
     }
 
     /// True while a pcb is attached (from start until the `closed` hook).
     pub fn is_active(&self) -> bool {
-        self.engine.is_some()
+        self.engine().is_some()
+    }
+
+    /// The engine, while active.
+    pub(crate) fn engine(&self) -> Option<&Connection> {
+        match &self.slot {
+            Slot::Active(engine) => Some(engine),
+            Slot::Idle(_) => None,
+        }
+    }
+
+    /// The engine, while active.
+    pub(crate) fn engine_mut(&mut self) -> Option<&mut Connection> {
+        match &mut self.slot {
+            Slot::Active(engine) => Some(engine),
+            Slot::Idle(_) => None,
+        }
+    }
+
+    /// The configuration (the engine's while active).
+    pub(crate) fn config(&self) -> Config {
+        match &self.slot {
+            Slot::Active(engine) => *engine.config(),
+            Slot::Idle(cfg) => *cfg,
+        }
+    }
+
+    /// The configuration, changeable while idle only.
+    pub(crate) fn idle_config_mut(&mut self) -> Option<&mut Config> {
+        match &mut self.slot {
+            Slot::Idle(cfg) => Some(cfg),
+            Slot::Active(_) => None,
+        }
+    }
+
+    /// Runs `engine` from now on.
+    pub(crate) fn activate(&mut self, engine: Connection) {
+        self.slot = Slot::Active(engine);
+    }
+
+    /// Takes the engine out, leaving the connection idle with the engine's configuration.
+    pub(crate) fn take_engine(&mut self) -> Option<Connection> {
+        let idle = Slot::Idle(self.config());
+        match core::mem::replace(&mut self.slot, idle) {
+            Slot::Active(engine) => Some(engine),
+            Slot::Idle(_) => None,
+        }
     }
 
     /// True when messages may be sent (handshake done, no close started).
     pub fn is_open(&self) -> bool {
-        self.engine
-            .as_ref()
-            .is_some_and(|e| e.state() == State::Open)
+        self.engine().is_some_and(|e| e.state() == State::Open)
     }
 
     /// The engine's state, if active.
     pub fn state(&self) -> Option<State> {
-        self.engine.as_ref().map(Connection::state)
+        self.engine().map(Connection::state)
     }
 
     /// Bytes waiting in the send queue.
     pub fn queued(&self) -> usize {
-        self.engine.as_ref().map_or(0, Connection::queued)
+        self.engine().map_or(0, Connection::queued)
     }
 
-    /// Heap held by this connection (engine buffers and scratch).
+    /// Heap held by this connection (the engine's buffers).
     pub fn heap_bytes(&self) -> usize {
-        self.engine.as_ref().map_or(0, Connection::heap_bytes) + self.scratch.capacity()
+        self.engine().map_or(0, Connection::heap_bytes)
     }
 }
 
@@ -253,7 +300,7 @@ pub(crate) unsafe fn adopt(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
 pub unsafe fn start_server(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
     // SAFETY: caller passes a constructed, idle Conn and a live pcb.
     unsafe {
-        (*conn).engine = Some(Connection::server((*conn).cfg, now_ms()));
+        (*conn).activate(Connection::server((*conn).config(), now_ms()));
         (*conn).flags = CONNECTED;
         (*conn).ending = None;
         attach(conn, pcb);
@@ -265,7 +312,7 @@ pub unsafe fn start_server(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
 pub unsafe fn start_open(conn: *mut Conn, pcb: *mut sys::lwipws_pcb, initial: &[u8]) -> bool {
     // SAFETY: as in start_server.
     unsafe {
-        (*conn).engine = Some(Connection::server_open((*conn).cfg, now_ms()));
+        (*conn).activate(Connection::server_open((*conn).config(), now_ms()));
         (*conn).flags = CONNECTED;
         (*conn).ending = None;
         attach(conn, pcb);
@@ -298,13 +345,13 @@ pub unsafe fn start_client(
 ) -> Result<(), OpError> {
     // SAFETY: caller passes a constructed, idle Conn and a valid address.
     unsafe {
-        let engine = Connection::client((*conn).cfg, req, super::rand16(), now_ms())
+        let engine = Connection::client((*conn).config(), req, super::rand16(), now_ms())
             .map_err(OpError::from)?;
         let pcb = sys::lwipws_new(super::IPADDR_TYPE_ANY);
         if pcb.is_null() {
             return Err(OpError::NoMem);
         }
-        (*conn).engine = Some(engine);
+        (*conn).activate(engine);
         (*conn).flags = 0;
         (*conn).ending = None;
         attach(conn, pcb);
@@ -313,7 +360,7 @@ pub unsafe fn start_client(
             detach(pcb);
             sys::lwipws_abort(pcb);
             (*conn).pcb = ptr::null_mut();
-            (*conn).engine = None;
+            (*conn).take_engine();
             return Err(if e == err::MEM {
                 OpError::NoMem
             } else {
@@ -332,7 +379,7 @@ unsafe fn queue(
 ) -> Result<(), OpError> {
     // SAFETY: caller passes a live Conn; no reference is held across the flush below.
     unsafe {
-        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
         match queue_frame(engine) {
             Ok(()) => {}
             Err(SendError::WouldBlock) => {
@@ -365,7 +412,7 @@ pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpEr
     // SAFETY: conn is live (caller contract); the pcb is live while non-null; no engine
     // borrow is held across the lwIP calls.
     unsafe {
-        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
         let mask = mask_for(engine);
         let pcb = (*conn).pcb;
         if data.len() <= DIRECT_MAX && !pcb.is_null() {
@@ -410,7 +457,7 @@ pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
 pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpError> {
     // SAFETY: as in write.
     unsafe {
-        let engine = (*conn).engine.as_mut().ok_or(OpError::State)?;
+        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
         match engine.state() {
             State::Connecting => {
                 // Abort rather than close: this may run inside a hook of another
@@ -442,8 +489,7 @@ pub unsafe fn destroy(conn: *mut Conn) {
             sys::lwipws_abort(pcb);
             (*conn).pcb = ptr::null_mut();
         }
-        (*conn).engine = None;
-        (*conn).scratch = Vec::new();
+        (*conn).take_engine();
         (*conn).flags = 0;
     }
 }
@@ -468,7 +514,7 @@ pub(crate) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
     unsafe {
         let pcb = (*conn).pcb;
-        let Some(engine) = (*conn).engine.as_mut() else {
+        let Some(engine) = (*conn).engine_mut() else {
             return;
         };
         if pcb.is_null() {
@@ -518,8 +564,7 @@ pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> 
             }
             (*conn).pcb = ptr::null_mut();
         }
-        (*conn).engine = None;
-        (*conn).scratch = Vec::new();
+        (*conn).take_engine();
         (*conn).flags = 0;
         let closed = (*conn).hooks.closed;
         closed(conn, ending);
@@ -532,14 +577,14 @@ pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> 
 pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
     // SAFETY: conn is live on entry; every hook call is guarded.
     unsafe {
-        if (*conn).engine.is_none() {
+        if (*conn).engine().is_none() {
             return Flow::Continue;
         }
         if (*conn).flags & FATAL != 0 {
             return finish(conn, Ending::Aborted, false);
         }
         flush(conn);
-        let Some(engine) = (*conn).engine.as_ref() else {
+        let Some(engine) = (*conn).engine() else {
             return Flow::Continue;
         };
         let state = engine.state();
@@ -554,7 +599,7 @@ pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
             }
             return Flow::Continue;
         }
-        let limit = (*conn).cfg.max_queue_bytes / 2;
+        let limit = (*conn).config().max_queue_bytes / 2;
         if (*conn).flags & WANT_WRITABLE != 0 && state == State::Open && engine.queued() <= limit {
             (*conn).flags &= !WANT_WRITABLE;
             let hook = (*conn).hooks.writable;
@@ -593,7 +638,8 @@ enum Nul {
     Present,
     /// The input has a byte after the payload: swap a 0 in for the hook's duration.
     Swap,
-    /// The payload ends where the input does: copy it to the scratch buffer.
+    /// The payload ends where the input does: copy it into the engine's message buffer
+    /// (which keeps room for a `startSize` message, so this does not allocate).
     Copy,
 }
 
@@ -606,7 +652,7 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
         // SAFETY: conn is live (checked after every hook); the engine borrow ends before
         // any hook runs (Raw holds only raw pointers).
         let raw = unsafe {
-            let Some(engine) = (*conn).engine.as_mut() else {
+            let Some(engine) = (*conn).engine_mut() else {
                 return Some(conn);
             };
             let input = piece.get_mut(off..).unwrap_or_default();
@@ -650,7 +696,7 @@ unsafe fn rebase(conn: *mut Conn, raw: Raw, piece: &mut [u8]) -> Raw {
             piece.get_mut(at..).map(<[u8]>::as_mut_ptr)
         }
         // SAFETY: conn is live; no other borrow of its engine exists here.
-        Nul::Present if len > 0 => unsafe { (*conn).engine.as_mut() }
+        Nul::Present if len > 0 => unsafe { (*conn).engine_mut() }
             .and_then(Connection::delivered_message_mut)
             .map(<[u8]>::as_mut_ptr),
         Nul::Present => None,
@@ -733,13 +779,13 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                             return None;
                         }
                         if !req.answered {
-                            if let Some(engine) = (*conn).engine.as_mut() {
+                            if let Some(engine) = (*conn).engine_mut() {
                                 engine.reject(404);
                             }
                         }
                     }
                     None => {
-                        if let Some(engine) = (*conn).engine.as_mut() {
+                        if let Some(engine) = (*conn).engine_mut() {
                             if engine.accept(None).is_err() {
                                 (*conn).ending = Some(Ending::HandshakeFailed);
                             }
@@ -753,17 +799,13 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
             }
             Raw::Open(protocol) => {
                 (*conn).flags |= CONNECTED;
-                let mut scratch = core::mem::take(&mut (*conn).scratch);
+                // Once per connection: a terminated copy of the subprotocol's name.
+                let mut name = Vec::new();
                 let p = match protocol {
-                    Some((p, n)) if nul_copy(&mut scratch, p, n) => scratch.as_ptr().cast(),
+                    Some((p, n)) if nul_copy(&mut name, p, n) => name.as_ptr().cast(),
                     _ => ptr::null(),
                 };
-                let alive = call_hook(conn, || (hooks.open)(conn, p));
-                if !alive {
-                    return None;
-                }
-                (*conn).scratch = scratch;
-                Some(conn)
+                call_hook(conn, || (hooks.open)(conn, p)).then_some(conn)
             }
             Raw::Message {
                 text,
@@ -782,18 +824,16 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                         alive
                     }
                     Nul::Copy => {
-                        let mut scratch = core::mem::take(&mut (*conn).scratch);
-                        if !nul_copy(&mut scratch, data, len) {
+                        let payload = core::slice::from_raw_parts(data, len);
+                        let staged = (*conn)
+                            .engine_mut()
+                            .and_then(|e| e.stage_delivered(payload))
+                            .map(<[u8]>::as_mut_ptr);
+                        let Some(p) = staged else {
                             (*conn).flags |= FATAL;
-                            (*conn).scratch = scratch;
                             return Some(conn);
-                        }
-                        let p = scratch.as_mut_ptr();
-                        let alive = call_hook(conn, || (hooks.message)(conn, p, len, text));
-                        if alive {
-                            (*conn).scratch = scratch;
-                        }
-                        alive
+                        };
+                        call_hook(conn, || (hooks.message)(conn, p, len, text))
                     }
                 };
                 alive.then_some(conn)
@@ -907,11 +947,11 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
     unsafe {
         let now = now_ms();
         if (*conn).flags & DRAINING != 0
-            && now.wrapping_sub((*conn).since_ms) > (*conn).cfg.close_timeout_ms
+            && now.wrapping_sub((*conn).since_ms) > (*conn).config().close_timeout_ms
         {
             return finish(conn, Ending::CloseTimeout, false).err();
         }
-        let timeout = (*conn).engine.as_mut().and_then(|e| e.poll(now));
+        let timeout = (*conn).engine_mut().and_then(|e| e.poll(now));
         match timeout {
             Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
             Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),
@@ -935,7 +975,7 @@ unsafe extern "C" fn on_err(arg: *mut c_void, e: sys::err_t) {
             _ if e == err::CLSD => Ending::PeerClosed,
             _ => Ending::Aborted,
         };
-        if (*conn).engine.is_some() {
+        if (*conn).engine().is_some() {
             finish(conn, ending, false);
         }
     }

@@ -150,7 +150,7 @@ impl HttpRequest {
             return Err(OpError::State);
         }
         // SAFETY: `conn` is the live HTTP connection during the request callback.
-        let engine = unsafe { (*self.conn).engine.as_mut() }.ok_or(OpError::State)?;
+        let engine = unsafe { (*self.conn).engine_mut() }.ok_or(OpError::State)?;
         engine.respond(status, ctype, body)?;
         self.answered = true;
         Ok(())
@@ -162,7 +162,7 @@ impl HttpRequest {
             return Err(OpError::State);
         }
         // SAFETY: as in respond.
-        let engine = unsafe { (*self.conn).engine.as_mut() }.ok_or(OpError::State)?;
+        let engine = unsafe { (*self.conn).engine_mut() }.ok_or(OpError::State)?;
         engine.reject(status);
         self.answered = true;
         Ok(())
@@ -182,16 +182,16 @@ impl HttpRequest {
                 return Err(OpError::State);
             }
             let src = self.conn;
-            let engine = (*src).engine.as_mut().ok_or(OpError::State)?;
+            let engine = (*src).engine_mut().ok_or(OpError::State)?;
             self.answered = true;
             if engine.accept(protocol).is_err() {
                 return Err(OpError::Arg);
             }
-            let mut engine = (*src).engine.take().ok_or(OpError::State)?;
-            engine.set_config((*target).cfg);
+            let mut engine = (*src).take_engine().ok_or(OpError::State)?;
+            engine.set_config((*target).config());
             let pcb = (*src).pcb;
             (*src).pcb = ptr::null_mut();
-            (*target).engine = Some(engine);
+            (*target).activate(engine);
             conn::adopt(target, pcb);
             release(src);
             self.upgraded = target;
