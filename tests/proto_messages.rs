@@ -154,8 +154,8 @@ fn rfc6455_10_4_impossible_allocation_closes_instead_of_aborting() {
 }
 
 /// RFC 6455 §5.4 with whole-message delivery: the buffer grows from `start_size` in
-/// `expand_size` steps, ends each message with a 0 byte, and shrinks back to
-/// `start_size` between messages.
+/// `expand_size` steps, ends each message with a 0 byte, is reused by the next messages
+/// without growing, and is trimmed back to `start_size` at the next `poll`.
 #[test]
 fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
     let cfg = Config {
@@ -201,10 +201,17 @@ fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
         assert_eq!(feed(&mut server, &bytes).len(), 1);
         assert_eq!(
             server.heap_bytes() - queue,
-            101,
-            "between messages the buffer is back to start_size + its 0 byte"
+            200,
+            "the next messages reuse the buffer"
         );
     }
+    assert_eq!(server.poll(1), None);
+    assert_eq!(
+        server.heap_bytes(),
+        101 + queue.min(100 + 14),
+        "a busy connection's poll trims it to start_size + its 0 byte (and the drained queue \
+         to start_size + a frame header)"
+    );
 }
 
 /// RFC 6455 §5.4 streaming mode: pieces arrive in order with offsets, no buffering, and
@@ -279,11 +286,12 @@ fn rfc6455_8_1_streaming_invalid_utf8_fails_1007() {
     assert_eq!(server.state(), State::Closed);
 }
 
-/// Between messages a connection keeps at most `start_size` bytes of receive buffer and
-/// of drained send queue: a large message's memory goes back to the heap instead of
-/// sitting idle (firmware heaps are small).
+/// After a large message a connection keeps its buffers until the next `poll`, which
+/// trims them to `start_size` bytes of receive buffer and of drained send queue: a large
+/// message's memory goes back to the heap within a poll interval instead of sitting
+/// idle (firmware heaps are small), and a second poll without traffic frees the rest.
 #[test]
-fn large_message_buffers_are_released_between_messages() {
+fn large_message_buffers_are_released_by_the_next_poll() {
     let cfg = Config {
         start_size: 256,
         expand_size: 4096,
@@ -300,14 +308,17 @@ fn large_message_buffers_are_released_between_messages() {
     assert_eq!(feed(&mut server, &big).len(), 1);
     server.send(false, &[3; 15_000], MASK).unwrap();
     drain(&mut server);
-    // The next input arrives after the message was handled: both buffers are back.
     assert_eq!(feed(&mut server, &c2s(true, OP_PING, b"x")).len(), 1);
     drain(&mut server);
+    assert!(server.heap_bytes() >= 20_000, "kept until the next poll");
+    assert_eq!(server.poll(1), None);
     assert!(
-        server.heap_bytes() <= 2 * 256 + 1 + 14,
-        "idle heap {} is more than one start_size message each way",
+        server.heap_bytes() <= 256 + 1 + 256 + 14,
+        "heap after a busy poll {} is more than one start_size message each way",
         server.heap_bytes()
     );
+    assert_eq!(server.poll(2), None);
+    assert_eq!(server.heap_bytes(), 0, "idle: nothing held");
 }
 
 /// An idle connection gives a large message's buffer back at the next `poll` (the lwIP

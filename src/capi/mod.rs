@@ -336,10 +336,12 @@ unsafe fn with_conn(o: *mut WSS, f: impl FnOnce(*mut Conn) -> Result<(), OpError
 /// Prepare `o` for one connection at a time. `cb` must outlive it. `startSize` is the
 /// initial size of the receive buffer for messages that must be reassembled (fragmented,
 /// or split across pbufs), `expandSize` its growth step; it never grows beyond the maximum
-/// message size (`WSS_setMaxMessage`, default 65536). Between messages the receive buffer
-/// and the send queue shrink back to room for one `startSize` message: choose it to cover
-/// your usual messages, which then cost no allocation. Messages that arrive whole in one pbuf are delivered
-/// without a reassembly buffer.
+/// message size (`WSS_setMaxMessage`, default 65536). The receive buffer and the send
+/// queue keep their capacity from message to message; every 0.5 s (lwIP's poll) a busy
+/// connection trims them back to room for one `startSize` message and an idle one (nothing
+/// moved since the last poll) frees them. Choose `startSize` to cover your usual
+/// messages, which then cost no allocation. Messages that arrive whole in one pbuf are
+/// delivered without a reassembly buffer.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
 /// or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).

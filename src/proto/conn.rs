@@ -8,8 +8,8 @@ use crate::proto::close::{
     parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, PROTOCOL_ERROR, TOO_BIG,
 };
 use crate::proto::frame::{
-    apply_mask, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_CONTINUATION,
-    OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OP_CLOSE,
+    OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -32,10 +32,11 @@ pub struct Config {
     /// Largest message (sum of its frames' payloads) accepted, in bytes. Over it: close 1009,
     /// detected from the frame header before any payload is read. Default 65536.
     pub max_message: u64,
-    /// Initial size of the whole-message receive buffer. Between messages the receive
-    /// buffer and the drained send queue keep room for one message of this size (plus its
-    /// 0 byte / frame header) and release the rest, so a big message's memory does not sit
-    /// idle while messages up to this size never allocate. Default 1024.
+    /// Initial size of the whole-message receive buffer. The receive buffer and the send
+    /// queue keep their capacity from message to message; each [`Connection::poll`]
+    /// trims them back to room for one message of this size (plus its 0 byte / frame
+    /// header) while the connection is busy, and releases them when it is idle. Default
+    /// 1024.
     pub start_size: usize,
     /// The buffer grows in steps of this many bytes (0: grow to exactly what is needed).
     /// Default 1024.
@@ -737,18 +738,19 @@ impl Connection {
     }
 
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
-    /// after it the state is `Closed`. Also gives back the buffer of a message delivered by
-    /// the last `receive` (call it periodically: an idle connection then holds no more
-    /// than one `start_size` message's room).
+    /// after it the state is `Closed`. Call it periodically (the lwIP layer does every
+    /// 0.5 s): it also manages memory.
     ///
-    /// A connection that neither received nor queued anything since the previous `poll`
-    /// is idle: it gives back every buffer it does not need right now (an idle open
-    /// connection then holds no heap at all). Polled every 0.5 s, an idle connection frees
-    /// its buffers within 1 s, while one that moves data keeps them, so its messages up to
-    /// `start_size` do not allocate.
+    /// Between polls the buffers keep their capacity, so a steady stream of messages of
+    /// any size does not allocate per message. At a poll, a connection that received or
+    /// queued something since the previous poll trims its empty buffers back to room for
+    /// one `start_size` message; one that moved nothing is idle and gives back every
+    /// buffer it does not need (an idle open connection holds no heap at all).
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
         self.release_delivered();
-        if !core::mem::replace(&mut self.busy, false) {
+        if core::mem::replace(&mut self.busy, false) {
+            self.trim();
+        } else {
             self.release_idle();
         }
         let elapsed = now_ms.wrapping_sub(self.since);
@@ -781,14 +783,28 @@ impl Connection {
         }
     }
 
-    /// Forget the message delivered by the last `receive`. Between messages a connection
-    /// keeps room for a `start_size` message and its 0 byte, no more: a large message's
-    /// buffer goes back to the heap instead of sitting idle, while messages up to
-    /// `start_size` never allocate.
+    /// Shrink the buffers that hold nothing right now to room for one `start_size`
+    /// message (its 0 byte, or its frame header in the send queue): a large message's
+    /// memory goes back within one poll interval even on a busy connection, while
+    /// messages up to `start_size` never allocate.
+    fn trim(&mut self) {
+        if self.queued() == 0 {
+            self.out.clear();
+            self.out_pos = 0;
+            self.pong_at = None;
+            self.out
+                .shrink_to(self.cfg.start_size.saturating_add(MAX_HEADER_LEN));
+        }
+        if self.state != State::Connecting && self.incoming.is_none() && self.buf.is_empty() {
+            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
+        }
+    }
+
+    /// Forget the message delivered by the last `receive`, keeping the buffer's capacity
+    /// for the next one (until [`Connection::poll`] trims or releases it).
     fn release_delivered(&mut self) {
         if self.buf_delivered {
             self.buf.clear();
-            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
             self.buf_delivered = false;
         }
     }

@@ -3,8 +3,8 @@
 use super::{Connection, SendError, State, CLOSE_ALLOWANCE, PONG_ALLOWANCE};
 use crate::proto::close::{is_valid_close_code, MAX_REASON};
 use crate::proto::frame::{
-    apply_mask, encode_header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OP_BINARY, OP_CLOSE,
-    OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, encode_header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING,
+    OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{measure, Sink};
 
@@ -145,10 +145,8 @@ impl Connection {
     pub fn advance(&mut self, n: usize) {
         self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
         if self.out_pos == self.out.len() {
+            // Drained: keep the capacity for the next frames (`poll` trims it).
             self.out.clear();
-            // Drained: keep room for one `start_size` message frame, release the rest.
-            self.out
-                .shrink_to(self.cfg.start_size.saturating_add(MAX_HEADER_LEN));
             self.out_pos = 0;
             self.pong_at = None;
         } else if self.pong_at.is_some_and(|at| at < self.out_pos) {
