@@ -692,7 +692,7 @@ struct EchoResult {
     /// Median of the paired streaming WebSocket / raw ratios.
     stream_ratio: f64,
     /// TCP segments per round trip: WebSocket, raw, raw whole-message.
-    segs: (f64, f64, f64),
+    segs: (f64, f64, f64, f64),
     allocs_per_msg: f64,
     heap_after: (c_int, c_int),
 }
@@ -820,6 +820,7 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
             segments(seg_n, ws_one),
             segments(seg_n, raw_one),
             segments(seg_n, whole_one),
+            segments(seg_n, stream_one),
         );
 
         println!(
@@ -1246,7 +1247,7 @@ fn main() {
         "pbuf's end, `LWIP_RAND()` per client frame, hook dispatch, pbuf walking. Nanoseconds."
     );
     println!();
-    println!("| payload | raw TCP rt | WebSocket rt | library per rt | engine: send | mask | receive | engine per rt | rest (lwIP layer) | memcpy of payload | TCP segments per rt: raw / whole-message raw / WebSocket |");
+    println!("| payload | raw TCP rt | WebSocket rt | library per rt | engine: send | mask | receive | engine per rt | rest (lwIP layer) | memcpy of payload | TCP segments per rt: raw / whole-message raw / WebSocket / streaming WebSocket |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for e in &echoes {
         let (send, mask, receive, memcpy) = engine_costs(e.size);
@@ -1254,13 +1255,14 @@ fn main() {
         let ws_ns = raw_ns / e.ratio;
         let engine = 2.0 * send + mask + 2.0 * receive;
         println!(
-            "| {} | {raw_ns:.0} | {ws_ns:.0} | {:.0} | {send:.0} | {mask:.0} | {receive:.0} | {engine:.0} | {:.0} | {memcpy:.0} | {:.1} / {:.1} / {:.1} |",
+            "| {} | {raw_ns:.0} | {ws_ns:.0} | {:.0} | {send:.0} | {mask:.0} | {receive:.0} | {engine:.0} | {:.0} | {memcpy:.0} | {:.1} / {:.1} / {:.1} / {:.1} |",
             human(e.size),
             ws_ns - raw_ns,
             ws_ns - raw_ns - engine,
             e.segs.1,
             e.segs.2,
-            e.segs.0
+            e.segs.0,
+            e.segs.3
         );
     }
     println!();
