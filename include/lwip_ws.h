@@ -453,7 +453,11 @@ int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
  * read in chunks): the first fragment's `isTxt` gives the message's kind, `fin`
  * non-zero ends the message. Control frames (pings, pongs) may go out between fragments;
  * `WSS_write` is refused (`LWIP_WS_ERR_STATE`) until the message is finished. Each
- * fragment is queued whole or not at all, like `WSS_write`.
+ * fragment is queued whole or not at all, like `WSS_write`. Until the final fragment,
+ * only whole TCP segments are handed to lwIP while earlier data is unacknowledged (as
+ * Nagle's algorithm does), so forwarding small pieces does not send a tiny segment per
+ * piece; the rest goes with the next fragment or once the data in flight is
+ * acknowledged.
  *
  * Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
  * differs from the message's kind.

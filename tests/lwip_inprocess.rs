@@ -749,3 +749,57 @@ fn a_megabyte_sent_in_fragments_streams_through_the_chunk_callback_unbuffered() 
     settle();
     assert_eq!(usage(), baseline);
 }
+
+/// In the middle of a fragmented message the layer hands lwIP whole segments only while
+/// data is in flight; the held-back tail of a fragment still goes out by itself once
+/// the data in flight is acknowledged, even when the application writes nothing more
+/// for a while, and the fragments arrive whole and in order.
+#[test]
+fn a_fragment_tail_held_back_mid_message_goes_out_when_acknowledged() {
+    let _g = lock();
+    settle();
+    let baseline = usage();
+    let mut srv = raw_server(8112);
+    let mut c = RawClient::connect(8112);
+    c.send(UPGRADE);
+    pump(20_000, || c.text().contains("\r\n\r\n"));
+    assert!(c.text().starts_with("HTTP/1.1 101"), "{}", c.text());
+    let parts: Vec<Vec<u8>> = (0..3u32).map(|i| payload(3000 + i as usize, i)).collect();
+    let write = |srv: &mut RawServer, i: usize| {
+        let fin = c_int::from(i == parts.len() - 1);
+        let part = &parts[i];
+        let rc = unsafe {
+            WSS_writeFragment(
+                &mut *srv.wss,
+                part.as_ptr().cast(),
+                part.len() as c_int,
+                0,
+                fin,
+            )
+        };
+        assert_eq!(rc, LWIP_WS_OK);
+    };
+    // The second fragment follows the first while that one is still in flight, so only
+    // whole segments of it go to lwIP at first; then nothing more is written until both
+    // fragments have arrived whole.
+    write(&mut srv, 0);
+    write(&mut srv, 1);
+    pump(20_000, || c.frames().len() == 2);
+    write(&mut srv, 2);
+    pump(20_000, || c.frames().len() == 3);
+    let got = c.frames();
+    let want: Vec<(u8, Vec<u8>)> = vec![
+        (0x02, parts[0].clone()),
+        (0x00, parts[1].clone()),
+        (0x80, parts[2].clone()),
+    ];
+    assert_eq!(got, want, "fragments whole and in order");
+    unsafe { assert_eq!(WSS_close(&mut *srv.wss, 1000), LWIP_WS_OK) };
+    pump(20_000, || c.close_frame().is_some());
+    c.send(&masked(8, &[0x03, 0xe8]));
+    pump(20_000, || c.fin);
+    c.finish(false);
+    stop_raw_server(srv);
+    settle();
+    assert_eq!(usage(), baseline);
+}

@@ -520,14 +520,26 @@ pub(crate) unsafe fn flush(conn: *mut Conn) {
         if pcb.is_null() {
             return;
         }
+        // In the middle of a fragmented message more data follows: hand lwIP whole
+        // segments only while earlier data is unacknowledged (as Nagle's algorithm does),
+        // so forwarding pieces as fragments (each a few header bytes over the piece)
+        // does not send a tiny segment per piece. The rest goes with the next fragment,
+        // or as soon as everything in flight is acknowledged (the sent callback).
+        let cork = engine.is_sending_fragmented();
         let mut wrote = false;
         loop {
             let pending = engine.pending();
             if pending.is_empty() {
                 break;
             }
-            let room = usize::from(sys::lwipws_sndbuf(pcb));
-            let n = pending.len().min(room).min(usize::from(u16::MAX));
+            let sndbuf = sys::lwipws_sndbuf(pcb);
+            let room = usize::from(sndbuf);
+            let mut n = pending.len().min(room).min(usize::from(u16::MAX));
+            let in_flight = u32::from(sndbuf) < sys::lwipws_tcp_snd_buf();
+            if cork && in_flight && n == pending.len() {
+                let mss = usize::from(sys::lwipws_mss(pcb)).max(1);
+                n -= n % mss;
+            }
             if n == 0 {
                 break;
             }

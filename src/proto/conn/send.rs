@@ -136,6 +136,12 @@ impl Connection {
         Ok(())
     }
 
+    /// True between a non-final fragment and the final one of a message we send
+    /// ([`Connection::send_fragment`]): more of the message will be queued.
+    pub fn is_sending_fragmented(&self) -> bool {
+        self.tx_fragment.is_some()
+    }
+
     /// The queued output bytes not yet handed to the transport (contiguous).
     pub fn pending(&self) -> &[u8] {
         self.out.get(self.out_pos..).unwrap_or_default()
