@@ -101,11 +101,14 @@ impl<'a> Request<'a> {
     /// The path without the query, e.g. `/ws`.
     pub fn path(&self) -> &'a str {
         let target = self.target();
-        target.split_once('?').map_or(target, |(p, _)| p)
+        query_start(target)
+            .and_then(|q| target.get(..q))
+            .unwrap_or(target)
     }
     /// The query after `?`, without the `?`, if any.
     pub fn query(&self) -> Option<&'a str> {
-        self.target().split_once('?').map(|(_, q)| q)
+        let target = self.target();
+        query_start(target).and_then(|q| target.get(q + 1..))
     }
     /// The value of the first header named `name` (ASCII case-insensitive).
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
@@ -148,10 +151,8 @@ impl<'a> Request<'a> {
         let key = self
             .header("sec-websocket-key")
             .ok_or(HandshakeError::BadKey)?;
-        let mut nonce = [0u8; 18];
-        match base64::engine::general_purpose::STANDARD.decode_slice(key, &mut nonce) {
-            Ok(16) => {}
-            _ => return Err(HandshakeError::BadKey),
+        if !is_key_shaped(key) {
+            return Err(HandshakeError::BadKey);
         }
         if self.header("sec-websocket-version") != Some(b"13") {
             return Err(HandshakeError::BadVersion);
@@ -160,25 +161,103 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The space-separated words of the first line of a head.
+/// True when `key` is base64 (standard alphabet, canonical `=` padding, no trailing bits)
+/// of exactly 16 bytes, i.e. what `STANDARD.decode_slice` decodes to 16 bytes: 22 alphabet
+/// symbols, the last one carrying only 2 data bits (`A`, `Q`, `g` or `w`: value & 0x0F is 0),
+/// then `==`. Checked by shape so that firmware need not link the base64 decoder.
+fn is_key_shaped(key: &[u8]) -> bool {
+    let Some((symbols, padding)) = key.split_at_checked(22) else {
+        return false;
+    };
+    padding == b"=="
+        && symbols
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && matches!(symbols.last(), Some(b'A' | b'Q' | b'g' | b'w'))
+}
+
+/// The space-separated words of the first line of a head (a single empty word when the
+/// line is not UTF-8).
 fn start_line(head: &[u8]) -> impl Iterator<Item = &str> {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    core::str::from_utf8(line).unwrap_or_default().split(' ')
+    // Split the bytes at ASCII spaces (a `str` split on a `char` would link core's
+    // UTF-8 char searcher); every piece of a UTF-8 line is UTF-8 again.
+    let line = if core::str::from_utf8(line).is_ok() {
+        line
+    } else {
+        b""
+    };
+    line.split(|&b| b == b' ')
+        .map(|word| core::str::from_utf8(word).unwrap_or_default())
+}
+
+/// Where the query of a request target starts: the index of its first `?`.
+fn query_start(target: &str) -> Option<usize> {
+    target.bytes().position(|b| b == b'?')
 }
 
 /// Header lines of a head `httparse` accepted: (name, value trimmed of spaces and tabs).
 pub(crate) fn header_lines(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
-    head.split(|&b| b == b'\n')
-        .skip(1)
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .take_while(|l| !l.is_empty())
-        .filter_map(|line| {
-            let colon = line.iter().position(|&b| b == b':')?;
+    let mut lines = HeaderLines {
+        rest: head,
+        done: false,
+    };
+    lines.next_line(); // the start line
+    lines
+}
+
+/// The header lines after the start line, up to the first empty line (CRLF or LF line
+/// ends). Lines without a colon, or whose name is not UTF-8, are skipped. Hand-written
+/// rather than a chain of iterator adapters, whose many monomorphised `try_fold`s made
+/// about 600 bytes more code in the server-only firmware.
+struct HeaderLines<'a> {
+    /// The bytes after the last line returned.
+    rest: &'a [u8],
+    /// Set after the last line (the empty line, or the end of the bytes).
+    done: bool,
+}
+
+impl<'a> HeaderLines<'a> {
+    /// The next line without its line end; `None` after the last one.
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        if self.done {
+            return None;
+        }
+        let line = match self.rest.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                let (line, rest) = self.rest.split_at(end);
+                self.rest = rest.get(1..).unwrap_or_default();
+                line
+            }
+            None => {
+                self.done = true;
+                self.rest
+            }
+        };
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}
+
+impl<'a> Iterator for HeaderLines<'a> {
+    type Item = (&'a str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = self.next_line()?;
+            if line.is_empty() {
+                self.done = true;
+                return None;
+            }
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
             let (name, value) = line.split_at(colon);
-            let name = core::str::from_utf8(name).ok()?;
-            Some((name, trim(value.get(1..).unwrap_or_default())))
-        })
+            if let Ok(name) = core::str::from_utf8(name) {
+                return Some((name, trim(value.get(1..).unwrap_or_default())));
+            }
+        }
+    }
 }
 
 /// Values of every header named `name` (ASCII case-insensitive), in order.
@@ -186,9 +265,7 @@ pub(crate) fn header_values<'h>(
     head: &'h [u8],
     name: &'static str,
 ) -> impl Iterator<Item = &'h [u8]> {
-    header_lines(head)
-        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
+    header_lines(head).filter_map(move |(n, v)| n.eq_ignore_ascii_case(name).then_some(v))
 }
 
 /// Trim spaces and tabs on both sides.
@@ -204,14 +281,45 @@ fn trim(mut v: &[u8]) -> &[u8] {
 
 /// Comma-separated list items, trimmed, empty ones skipped.
 fn split_list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    v.split(|&b| b == b',').map(trim).filter(|t| !t.is_empty())
+    ListItems { rest: Some(v) }
+}
+
+/// The items of a comma-separated list (see [`split_list`]), hand-written like
+/// [`HeaderLines`].
+struct ListItems<'a> {
+    /// The bytes after the last comma seen; `None` after the last item.
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for ListItems<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let rest = self.rest?;
+            let item = match rest.iter().position(|&b| b == b',') {
+                Some(comma) => {
+                    let (item, after) = rest.split_at(comma);
+                    self.rest = after.get(1..);
+                    item
+                }
+                None => {
+                    self.rest = None;
+                    rest
+                }
+            };
+            let item = trim(item);
+            if !item.is_empty() {
+                return Some(item);
+            }
+        }
+    }
 }
 
 /// True when some header `name` lists `token` (ASCII case-insensitive).
 pub(crate) fn has_token(head: &[u8], name: &'static str, token: &str) -> bool {
     header_values(head, name)
-        .flat_map(split_list)
-        .any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
+        .any(|v| split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
 }
 
 /// What parsing a head found so far.
@@ -376,6 +484,18 @@ pub fn write_response(
     content_type: Option<&str>,
     body: &[u8],
 ) {
+    write_response_head(out, status, extra, content_type, body.len());
+    out(body);
+}
+
+/// The head [`write_response`] writes for a body of `body_len` bytes.
+fn write_response_head(
+    out: &mut Sink<'_>,
+    status: u16,
+    extra: &[u8],
+    content_type: Option<&str>,
+    body_len: usize,
+) {
     let status = if (100..=999).contains(&status) {
         status
     } else {
@@ -383,7 +503,7 @@ pub fn write_response(
     };
     let mut digits = [0u8; 20];
     out(b"HTTP/1.1 ");
-    out(decimal(u64::from(status), &mut digits));
+    out(decimal(usize::from(status), &mut digits));
     out(b" ");
     out(reason_phrase(status).as_bytes());
     out(b"\r\n");
@@ -394,9 +514,8 @@ pub fn write_response(
         }
     }
     out(b"Content-Length: ");
-    out(decimal(body.len() as u64, &mut digits));
+    out(decimal(body_len, &mut digits));
     out(b"\r\nConnection: close\r\n\r\n");
-    out(body);
 }
 
 /// Write the error response for a failed server handshake (short text body naming the
@@ -407,23 +526,12 @@ pub fn write_error(out: &mut Sink<'_>, status: u16) {
         426 => b"Sec-WebSocket-Version: 13\r\n",
         _ => b"",
     };
-    let body = reason_phrase(status).as_bytes();
-    // Body: the reason phrase and a newline, assembled without allocating.
-    let mut buf = [0u8; 64];
-    let n = body.len().min(63);
-    if let (Some(dst), Some(src)) = (buf.get_mut(..n), body.get(..n)) {
-        dst.copy_from_slice(src);
-    }
-    if let Some(nl) = buf.get_mut(n) {
-        *nl = b'\n';
-    }
-    write_response(
-        out,
-        status,
-        extra,
-        Some("text/plain"),
-        buf.get(..n + 1).unwrap_or_default(),
-    );
+    // Body: the reason phrase of `status` as given (even when the status line says 500)
+    // and a newline.
+    let reason = reason_phrase(status).as_bytes();
+    write_response_head(out, status, extra, Some("text/plain"), reason.len() + 1);
+    out(reason);
+    out(b"\n");
 }
 
 /// Number of bytes a writer produces.
@@ -433,8 +541,9 @@ pub fn measure(write: impl FnOnce(&mut Sink<'_>)) -> usize {
     n
 }
 
-/// `n` in decimal, written at the end of `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+/// `n` in decimal, written at the end of `buf` (a `usize`: no 64-bit division on 32-bit
+/// targets).
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -470,28 +579,349 @@ pub fn client_key(nonce: &[u8; 16]) -> [u8; 24] {
 
 /// The standard reason phrase for an HTTP status (`"Unknown"` otherwise).
 pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        426 => "Upgrade Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        _ => "Unknown",
+    let mut start = 0;
+    for &(code, len) in REASONS {
+        let end = start + usize::from(len);
+        if code == status {
+            return PHRASES.get(start..end).unwrap_or("Unknown");
+        }
+        start = end;
+    }
+    "Unknown"
+}
+
+/// Declares `PHRASES`, the phrases one after another, and `REASONS`, each status with the
+/// length of its phrase in `PHRASES`. Packed like this the table takes 4 bytes per status
+/// besides the text, where a `match` compiles to about 14 bytes of code per status (and a
+/// table of `&str` takes 12 bytes per status).
+macro_rules! reason_phrases {
+    ($($code:literal => $phrase:literal,)*) => {
+        const PHRASES: &str = concat!($($phrase),*);
+        const REASONS: &[(u16, u8)] = &[$(($code, phrase_len($phrase))),*];
+    };
+}
+
+/// The length of `phrase` (phrases are short; a build error otherwise).
+const fn phrase_len(phrase: &str) -> u8 {
+    assert!(phrase.len() <= u8::MAX as usize);
+    phrase.len() as u8
+}
+
+reason_phrases![
+    100 => "Continue",
+    101 => "Switching Protocols",
+    200 => "OK",
+    201 => "Created",
+    204 => "No Content",
+    301 => "Moved Permanently",
+    302 => "Found",
+    304 => "Not Modified",
+    400 => "Bad Request",
+    401 => "Unauthorized",
+    403 => "Forbidden",
+    404 => "Not Found",
+    405 => "Method Not Allowed",
+    408 => "Request Timeout",
+    413 => "Content Too Large",
+    426 => "Upgrade Required",
+    429 => "Too Many Requests",
+    431 => "Request Header Fields Too Large",
+    500 => "Internal Server Error",
+    501 => "Not Implemented",
+    503 => "Service Unavailable",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `validate` accepted before the shape check: base64 (standard engine) that
+    /// decodes to exactly 16 bytes.
+    fn decodes_to_16(key: &[u8]) -> bool {
+        let mut out = [0u8; 18];
+        matches!(
+            base64::engine::general_purpose::STANDARD.decode_slice(key, &mut out),
+            Ok(16)
+        )
+    }
+
+    fn check(key: &[u8]) {
+        assert_eq!(is_key_shaped(key), decodes_to_16(key), "{key:x?}");
+    }
+
+    /// RFC 6455 §4.2.1 item 5: the shape check accepts exactly the keys the base64 decoder
+    /// decodes to 16 bytes: every byte value at every position of a valid key, every
+    /// length, and pseudo-random keys of near-valid shape.
+    #[test]
+    fn key_shape_agrees_with_base64_decoder() {
+        let valid = *b"dGhlIHNhbXBsZSBub25jZQ==";
+        check(&valid);
+        // Under Miri (about 1000 times slower) the alphabet's edges and the symbols
+        // around the four allowed last symbols stand for all 256 byte values.
+        let bytes: alloc::vec::Vec<u8> = if cfg!(miri) {
+            b"\0+,-./09:=@ABPQRZ[`afghvwxz{\x7f\x80\xff".to_vec()
+        } else {
+            (0..=255).collect()
+        };
+        for pos in 0..valid.len() {
+            for &b in &bytes {
+                let mut key = valid;
+                key[pos] = b;
+                check(&key);
+            }
+        }
+        for len in 0..40 {
+            check(&b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB="[..len]);
+            check(&[b'A'; 40][..len]);
+            check(&[b'='; 40][..len]);
+            let mut key = [b'A'; 40];
+            if len >= 2 {
+                key[len - 2..len].copy_from_slice(b"==");
+            }
+            check(&key[..len]);
+        }
+        let symbols = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \t";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Miri (scripts/test-robustness) is about 1000 times slower: fewer random keys.
+        let rounds = if cfg!(miri) { 500 } else { 200_000 };
+        for _ in 0..rounds {
+            let len = 20 + (next() % 8) as usize;
+            let mut key = [0u8; 28];
+            for b in key.iter_mut().take(len) {
+                *b = symbols[(next() % symbols.len() as u64) as usize];
+            }
+            if next() % 2 == 0 {
+                key[len - 2..len].copy_from_slice(b"==");
+            }
+            check(&key[..len]);
+        }
+    }
+
+    /// The iterator chains `header_lines` and `split_list` were written as before they
+    /// became hand-written scanners; the scanners must give the same items.
+    fn header_lines_chain(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
+        head.split(|&b| b == b'\n')
+            .skip(1)
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .take_while(|l| !l.is_empty())
+            .filter_map(|line| {
+                let colon = line.iter().position(|&b| b == b':')?;
+                let (name, value) = line.split_at(colon);
+                let name = core::str::from_utf8(name).ok()?;
+                Some((name, trim(value.get(1..).unwrap_or_default())))
+            })
+    }
+
+    fn split_list_chain(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+        v.split(|&b| b == b',').map(trim).filter(|t| !t.is_empty())
+    }
+
+    /// Header scanning and list splitting agree with the iterator chains on every cut of
+    /// heads with odd line ends, lines without a colon, non-UTF-8 names, repeated and empty
+    /// headers, and lists with empty items and spaces.
+    #[test]
+    fn header_scanner_matches_iterator_chains() {
+        let heads: [&[u8]; 6] = [
+            b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket , , h2c,\r\n\
+              Connection: keep-alive,\tUpgrade\r\nX:\r\nno colon\r\n\
+              \xff\xfe: v\r\nupgrade:  x ,y\r\n\r\nAfter: body\r\n",
+            b"GET / HTTP/1.1\nA: 1\nB:2\n\nC: 3",
+            b"GET / HTTP/1.1\r\nA: 1\r\nB: ,,\r\n",
+            b"GET / HTTP/1.1",
+            b"",
+            b"\r\n\r\n: empty name\r\n",
+        ];
+        // Every cut, or under Miri (about 1000 times slower) every 16th and the whole head.
+        let step = if cfg!(miri) { 16 } else { 1 };
+        for head in heads {
+            for cut in (0..head.len()).step_by(step).chain([head.len()]) {
+                let head = &head[..cut];
+                assert!(header_lines(head).eq(header_lines_chain(head)), "{head:x?}");
+                for (_, value) in header_lines_chain(head) {
+                    assert!(split_list(value).eq(split_list_chain(value)), "{value:x?}");
+                }
+                let v = &head[head.len().min(15)..];
+                assert!(split_list(v).eq(split_list_chain(v)), "{v:x?}");
+                for name in ["upgrade", "connection", "host", "b"] {
+                    for token in ["websocket", "upgrade", "x", "h2c", ""] {
+                        let chain = header_lines_chain(head)
+                            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                            .flat_map(|(_, v)| split_list_chain(v))
+                            .any(|t| t.eq_ignore_ascii_case(token.as_bytes()));
+                        assert_eq!(has_token(head, name, token), chain);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The packed phrase table: spot checks (first, last and the statuses the engine
+    /// sends itself), every listed status has its own non-empty phrase, and every other
+    /// status is "Unknown".
+    #[test]
+    fn reason_phrase_table_gives_each_status_its_phrase() {
+        for (status, phrase) in [
+            (100, "Continue"),
+            (101, "Switching Protocols"),
+            (400, "Bad Request"),
+            (404, "Not Found"),
+            (426, "Upgrade Required"),
+            (431, "Request Header Fields Too Large"),
+            (500, "Internal Server Error"),
+            (503, "Service Unavailable"),
+        ] {
+            assert_eq!(reason_phrase(status), phrase);
+        }
+        let listed: alloc::vec::Vec<u16> = REASONS.iter().map(|&(code, _)| code).collect();
+        let mut joined = alloc::string::String::new();
+        for status in statuses() {
+            let phrase = reason_phrase(status);
+            if listed.contains(&status) {
+                assert!(!phrase.is_empty() && phrase != "Unknown", "{status}");
+            } else {
+                assert_eq!(phrase, "Unknown", "{status}");
+            }
+        }
+        for &code in &listed {
+            joined.push_str(reason_phrase(code));
+        }
+        assert_eq!(
+            joined, PHRASES,
+            "the phrases tile the packed string in order"
+        );
+    }
+
+    /// Every status, or under Miri (about 1000 times slower) the known ones and their
+    /// neighbours, the range ends and a few others.
+    fn statuses() -> alloc::vec::Vec<u16> {
+        if cfg!(miri) {
+            let mut some: alloc::vec::Vec<u16> = REASONS
+                .iter()
+                .flat_map(|&(code, _)| [code - 1, code, code + 1])
+                .collect();
+            some.extend([0, 1, 99, 999, 1000, 1005, u16::MAX - 1, u16::MAX]);
+            some
+        } else {
+            (0..=u16::MAX).collect()
+        }
+    }
+
+    fn collect(write: impl FnOnce(&mut Sink<'_>)) -> alloc::vec::Vec<u8> {
+        let mut bytes = alloc::vec::Vec::new();
+        write(&mut |piece: &[u8]| bytes.extend_from_slice(piece));
+        bytes
+    }
+
+    /// The error and page responses are byte for byte what the writers gave before they
+    /// shared one head writer: every status, with and without a content type and body.
+    #[test]
+    fn responses_match_previous_writers() {
+        fn decimal_u64(mut n: u64) -> alloc::vec::Vec<u8> {
+            let mut digits = alloc::vec::Vec::new();
+            loop {
+                digits.insert(0, b'0' + (n % 10) as u8);
+                n /= 10;
+                if n == 0 {
+                    return digits;
+                }
+            }
+        }
+        fn previous_response(
+            status: u16,
+            extra: &[u8],
+            content_type: Option<&str>,
+            body: &[u8],
+        ) -> alloc::vec::Vec<u8> {
+            let status = if (100..=999).contains(&status) {
+                status
+            } else {
+                500
+            };
+            let mut out = b"HTTP/1.1 ".to_vec();
+            out.extend(decimal_u64(u64::from(status)));
+            out.extend(b" ");
+            out.extend(reason_phrase(status).as_bytes());
+            out.extend(b"\r\n");
+            out.extend(extra);
+            if let Some(ct) = content_type {
+                out.extend([b"Content-Type: ", ct.as_bytes(), b"\r\n"].concat());
+            }
+            out.extend(b"Content-Length: ");
+            out.extend(decimal_u64(body.len() as u64));
+            out.extend(b"\r\nConnection: close\r\n\r\n");
+            out.extend(body);
+            out
+        }
+        fn previous_error(status: u16) -> alloc::vec::Vec<u8> {
+            let extra: &[u8] = match status {
+                405 => b"Allow: GET\r\n",
+                426 => b"Sec-WebSocket-Version: 13\r\n",
+                _ => b"",
+            };
+            let body = reason_phrase(status).as_bytes();
+            let body = [&body[..body.len().min(63)], b"\n"].concat();
+            previous_response(status, extra, Some("text/plain"), &body)
+        }
+        let page = [b'x'; 1234];
+        for status in statuses() {
+            assert_eq!(
+                collect(|s| write_error(s, status)),
+                previous_error(status),
+                "{status}"
+            );
+            assert_eq!(
+                measure(|s| write_error(s, status)),
+                previous_error(status).len()
+            );
+            for (ct, body) in [(None, &b""[..]), (Some("text/html"), &page[..])] {
+                assert_eq!(
+                    collect(|s| write_response(s, status, b"X: y\r\n", ct, body)),
+                    previous_response(status, b"X: y\r\n", ct, body),
+                    "{status}"
+                );
+            }
+        }
+        for len in [0usize, 9, 10, 99, 100, 65535, 1_000_000, u32::MAX as usize] {
+            let mut digits = [0u8; 20];
+            assert_eq!(decimal(len, &mut digits), decimal_u64(len as u64));
+        }
+    }
+
+    /// The request line accessors split on spaces and `?` exactly as `str::split(' ')` and
+    /// `str::split_once('?')` did.
+    #[test]
+    fn start_line_words_match_str_split() {
+        for line in [
+            &b"GET /ws?room=1&x=?y HTTP/1.1"[..],
+            b"GET  /a HTTP/1.1",
+            b"GET /\xc3\xa9t\xc3\xa9?q=\xe2\x82\xac HTTP/1.1",
+            b"GET /\xff HTTP/1.1",
+            b"",
+            b" ",
+            b"GET",
+            b"GET /?",
+            b"GET ? HTTP/1.1 extra",
+        ] {
+            let head = [line, b"\r\nHost: h\r\n\r\n"].concat();
+            let req = Request::from_head(&head);
+            let text = core::str::from_utf8(line).unwrap_or_default();
+            let mut words = text.split(' ');
+            let method = words.next().unwrap_or_default();
+            let target = words.next().unwrap_or_default();
+            assert_eq!(req.method(), method);
+            assert_eq!(req.target(), target);
+            assert!(start_line(&head).eq(text.split(' ')));
+            assert_eq!(
+                req.path(),
+                target.split_once('?').map_or(target, |(p, _)| p)
+            );
+            assert_eq!(req.query(), target.split_once('?').map(|(_, q)| q));
+        }
     }
 }
