@@ -14,6 +14,8 @@ use crate::proto::frame::{
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
 
+#[cfg(feature = "client-role")]
+mod client;
 mod handshake;
 mod send;
 
@@ -206,9 +208,6 @@ pub struct Received<'a> {
 const PONG_ALLOWANCE: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
 /// Extra queue room a close frame may use (a pong and a close on top of a full queue).
 const CLOSE_ALLOWANCE: usize = 2 * PONG_ALLOWANCE;
-/// Bytes of a client handshake record before the offered subprotocols: the expected
-/// `Sec-WebSocket-Accept`.
-const ACCEPT_LEN: usize = 28;
 
 /// A data message being received.
 #[derive(Clone, Copy, Debug)]
@@ -235,6 +234,7 @@ enum Src {
 #[derive(Debug)]
 enum Pending {
     Request,
+    #[cfg(feature = "client-role")]
     Open(Option<Range<usize>>),
     HandshakeFailed(HandshakeFailure),
     Message {
@@ -388,6 +388,7 @@ impl Connection {
         };
         match pending {
             Pending::Request => Event::Request(Request { head: &self.head }),
+            #[cfg(feature = "client-role")]
             Pending::Open(range) => Event::Open {
                 protocol: range.and_then(|r| core::str::from_utf8(bytes(Src::Head(r))).ok()),
             },
@@ -441,7 +442,10 @@ impl Connection {
         match (self.state, self.role) {
             (State::Closed, _) => return (input.len(), None),
             (State::Connecting, Role::Server) => return self.read_request(input),
+            #[cfg(feature = "client-role")]
             (State::Connecting, Role::Client) => return self.read_response(input),
+            #[cfg(not(feature = "client-role"))]
+            (State::Connecting, Role::Client) => return (input.len(), None),
             _ => {}
         }
         let in_control = self.frame.is_some_and(|f| f.is_control());
@@ -729,12 +733,17 @@ impl Connection {
     }
 
     fn client_mask(&self, mask: [u8; 4]) -> Option<[u8; 4]> {
-        (self.role == Role::Client).then_some(mask)
+        self.is_client().then_some(mask)
+    }
+
+    /// The client role (only with feature `client-role`, which alone can create one).
+    fn is_client(&self) -> bool {
+        cfg!(feature = "client-role") && self.role == Role::Client
     }
 
     /// A fresh key from `mask` for a frame we queue, in the client role only.
     fn draw_mask(&self, mask: &mut dyn FnMut() -> [u8; 4]) -> Option<[u8; 4]> {
-        (self.role == Role::Client).then(mask)
+        self.is_client().then(mask)
     }
 
     /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
