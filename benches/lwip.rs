@@ -1342,18 +1342,17 @@ fn main() {
         usize::BITS,
         core::mem::size_of::<WSS>()
     );
-    println!("| `WSS` storage on 32-bit targets such as Cortex-M (`LWIP_WS_WSS_SIZE` there; the firmware build checks at compile time that the state fits) | 208 |");
     println!("| … of which the library writes (last byte changed in a filled `WSS`, open idle connection) | {used} |");
     println!(
-        "| … engine `proto::Connection` (`size_of`) | {} |",
-        core::mem::size_of::<lwip_ws::proto::Connection>()
+        "| … parked engine `proto::Parked` held in it while idle (`size_of`) | {} |",
+        core::mem::size_of::<lwip_ws::proto::Parked>()
     );
     println!(
-        "| … `proto::Config` (`size_of`; held once, by the engine) | {} |",
-        core::mem::size_of::<lwip_ws::proto::Config>()
+        "| engine `proto::Connection` (`size_of`), on the heap while the connection is awake | {} |",
+        core::mem::size_of::<lwip_ws::proto::Connection>()
     );
-    println!("| heap of an open connection right after the handshake (`WSS_heapBytes`): client / server | {cheap} / {sheap} |");
-    println!("| heap of an idle open connection (nothing moved for 1 s of lwIP time, so its poll callback has given back its buffers): client / server | {cidle} / {sidle} |");
+    println!("| heap of an open connection right after the handshake (`WSS_heapBytes`: engine and buffers): client / server | {cheap} / {sheap} |");
+    println!("| heap of an idle open connection (nothing moved for 1 s of lwIP time: its poll callback gave back the buffers and parked the engine): client / server | {cidle} / {sidle} |");
     for e in &echoes {
         println!(
             "| heap held right after echoing {} messages (before the idle release): client / server | {} / {} |",
@@ -1473,7 +1472,7 @@ fn main() {
     );
     let idle = core::mem::size_of::<WSS>() as i64 + i64::from(cidle.max(sidle));
     println!(
-        "TARGET\t≤ 128 bytes of library state per idle connection\t{} B storage on this {}-bit host ({used} B written), 208 B on Cortex-M; + {} B heap when idle\t{}",
+        "TARGET\t≤ 128 bytes of library state per idle connection\t{} B storage on this {}-bit host ({used} B written; Cortex-M: see the flash section) + {} B heap when idle\t{}",
         core::mem::size_of::<WSS>(),
         usize::BITS,
         cidle.max(sidle),

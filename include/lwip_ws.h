@@ -39,18 +39,22 @@ struct WSListener;
 
 #if defined(LWIP_WS_POINTER_64)
 /**
- * Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
- * with 64-bit pointers. The library checks at compile time that its state fits.
+ * Bytes of storage a `WSS` needs: 96 on targets with 32-bit pointers (Cortex-M), 128
+ * with 64-bit pointers. The library checks at compile time that its state fits. While
+ * a connection is active its protocol engine lives on the heap (see `WSS_heapBytes`);
+ * an open connection that has been idle for a poll interval gives it back.
  */
-#define LWIP_WS_WSS_SIZE 288
+#define LWIP_WS_WSS_SIZE 128
 #endif
 
 #if !defined(LWIP_WS_POINTER_64)
 /**
- * Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
- * with 64-bit pointers. The library checks at compile time that its state fits.
+ * Bytes of storage a `WSS` needs: 96 on targets with 32-bit pointers (Cortex-M), 128
+ * with 64-bit pointers. The library checks at compile time that its state fits. While
+ * a connection is active its protocol engine lives on the heap (see `WSS_heapBytes`);
+ * an open connection that has been idle for a poll interval gives it back.
  */
-#define LWIP_WS_WSS_SIZE 208
+#define LWIP_WS_WSS_SIZE 96
 #endif
 
 /**
@@ -396,8 +400,9 @@ int WSS_setStreaming(struct WSS *o, int on);
  * or `closeFp(LWIP_WS_DROP_HANDSHAKE_TIMEOUT)`.
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (the
- * `WSS` already has a connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb
- * is untouched and still yours.
+ * `WSS` already has a connection), `LWIP_WS_ERR_NO_MEM` (no heap for the connection's
+ * engine), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb is untouched and still
+ * yours.
  */
 int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
 
@@ -409,6 +414,7 @@ int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
  * The previous owner must not touch `pcb`'s callbacks afterwards.
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE`,
+ * `LWIP_WS_ERR_NO_MEM` (no heap for the connection's engine; the pcb is untouched),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
  * `closeFp` may run before this returns.
  */
@@ -502,8 +508,10 @@ int WSS_isValid(struct WSS *o);
 int WSS_queued(struct WSS *o);
 
 /**
- * Bytes of heap the connection holds right now (receive buffer, send queue, request
- * head while handshaking), not counting the `WSS` storage itself; or a negative code.
+ * Bytes of heap the connection holds right now (its protocol engine while awake, the
+ * receive buffer, the send queue, the request head while handshaking), not counting the
+ * `WSS` storage itself; 0 for an open connection idle for a poll interval (its engine
+ * is parked in the `WSS`); or a negative code.
  *
  * Context: lwIP core.
  */

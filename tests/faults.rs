@@ -11,6 +11,8 @@
 mod support;
 
 use core::ffi::c_void;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::ffi::CStr;
 
 use lwip_sys::*;
@@ -18,6 +20,36 @@ use lwip_ws::capi::*;
 use support::*;
 
 const PORT: u16 = 8301;
+
+/// The system allocator, except that on a thread that armed it ([`refuse`]) it refuses
+/// every allocation of one size: Rust heap exhaustion for exactly one kind of block.
+struct Refusing;
+
+thread_local! {
+    static REFUSED_SIZE: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Refusing {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let refused = REFUSED_SIZE.try_with(Cell::get).unwrap_or(0);
+        if refused != 0 && layout.size() == refused {
+            return std::ptr::null_mut();
+        }
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Refusing = Refusing;
+
+/// Refuse allocations of `size` bytes on this thread from now on (0: refuse none).
+fn refuse(size: usize) {
+    REFUSED_SIZE.with(|r| r.set(size));
+}
 
 /// Memory taken from lwIP's own pools and heap; given back on drop.
 #[derive(Default)]
@@ -456,4 +488,49 @@ fn the_err_callback_in_every_state_ends_with_exactly_one_close_callback() {
         |_, _| {},
         LWIP_WS_DROP_CLOSE_TIMEOUT,
     );
+}
+
+/// An open connection idle for a poll interval parks its engine (no heap); waking it
+/// needs one allocation. A write that cannot wake it is refused with
+/// `LWIP_WS_ERR_NO_MEM` and the connection goes on; a frame that arrives when the engine
+/// cannot wake ends the connection with `LWIP_WS_DROP_NO_MEM`, once, and nothing leaks.
+#[test]
+fn a_parked_engine_that_cannot_wake_is_reported_not_lost() {
+    let _g = lock();
+    let mut srv = raw_server(PORT);
+    settle();
+    let baseline = usage();
+    let mut c = upgraded();
+    let engine = core::mem::size_of::<lwip_ws::proto::Connection>();
+    c.send(&masked(1, b"one"));
+    pump(20_000, || c.frames().len() == 1);
+    unsafe { unixport_run_for(2_000) };
+    assert_eq!(unsafe { WSS_heapBytes(&mut *srv.wss) }, 0, "idle: parked");
+
+    refuse(engine);
+    assert_eq!(write(&mut srv, true, b"x"), LWIP_WS_ERR_NO_MEM);
+    refuse(0);
+    assert_eq!(write(&mut srv, true, b"two"), LWIP_WS_OK, "woken");
+    pump(20_000, || c.frames().len() == 2);
+    assert!(unsafe { WSS_heapBytes(&mut *srv.wss) } >= engine as i32);
+    unsafe { unixport_run_for(2_000) };
+    assert_eq!(unsafe { WSS_heapBytes(&mut *srv.wss) }, 0, "parked again");
+
+    refuse(engine);
+    c.send(&masked(1, b"three"));
+    pump(20_000, || !srv.side.closes().is_empty());
+    refuse(0);
+    assert_eq!(srv.side.closes(), vec![LWIP_WS_DROP_NO_MEM]);
+    pump(20_000, || c.err.is_some() || c.fin);
+    assert_eq!(
+        c.frames(),
+        vec![(0x81, b"one".to_vec()), (0x81, b"two".to_vec())],
+        "nothing after the failure"
+    );
+    unsafe { unixport_run_for(10_000) };
+    assert_eq!(srv.side.closes().len(), 1, "closeFp exactly once");
+    c.finish(false);
+    settle();
+    assert_eq!(usage(), baseline);
+    stop_raw_server(srv);
 }

@@ -139,15 +139,19 @@ pub unsafe extern "C" fn WSSCB_constructor(
     })
 }
 
-/// Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
-/// with 64-bit pointers. The library checks at compile time that its state fits.
+/// Bytes of storage a `WSS` needs: 96 on targets with 32-bit pointers (Cortex-M), 128
+/// with 64-bit pointers. The library checks at compile time that its state fits. While
+/// a connection is active its protocol engine lives on the heap (see `WSS_heapBytes`);
+/// an open connection that has been idle for a poll interval gives it back.
 #[cfg(target_pointer_width = "64")]
-pub const LWIP_WS_WSS_SIZE: usize = 288;
+pub const LWIP_WS_WSS_SIZE: usize = 128;
 
-/// Bytes of storage a `WSS` needs: 208 on targets with 32-bit pointers (Cortex-M), 288
-/// with 64-bit pointers. The library checks at compile time that its state fits.
+/// Bytes of storage a `WSS` needs: 96 on targets with 32-bit pointers (Cortex-M), 128
+/// with 64-bit pointers. The library checks at compile time that its state fits. While
+/// a connection is active its protocol engine lives on the heap (see `WSS_heapBytes`);
+/// an open connection that has been idle for a poll interval gives it back.
 #[cfg(not(target_pointer_width = "64"))]
-pub const LWIP_WS_WSS_SIZE: usize = 208;
+pub const LWIP_WS_WSS_SIZE: usize = 96;
 
 /// `LWIP_WS_WSS_SIZE` in 8-byte words (the storage is `uint64_t`-aligned).
 pub const LWIP_WS_WSS_WORDS: usize = LWIP_WS_WSS_SIZE / 8;
@@ -491,8 +495,9 @@ pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
 /// or `closeFp(LWIP_WS_DROP_HANDSHAKE_TIMEOUT)`.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (the
-/// `WSS` already has a connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb
-/// is untouched and still yours.
+/// `WSS` already has a connection), `LWIP_WS_ERR_NO_MEM` (no heap for the connection's
+/// engine), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb is untouched and still
+/// yours.
 #[no_mangle]
 pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut WSS) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; pcb => {
@@ -502,8 +507,7 @@ pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut W
                 if (*c).is_active() {
                     return Err(OpError::State);
                 }
-                conn::start_server(c, pcb);
-                Ok(())
+                conn::start_server(c, pcb)
             })
         }
     })
@@ -516,6 +520,7 @@ pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut W
 /// The previous owner must not touch `pcb`'s callbacks afterwards.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE`,
+/// `LWIP_WS_ERR_NO_MEM` (no heap for the connection's engine; the pcb is untouched),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
 /// `closeFp` may run before this returns.
 #[no_mangle]
@@ -537,8 +542,7 @@ pub unsafe extern "C" fn WSS_connect(
                     return Err(OpError::State);
                 }
                 let initial: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(data.cast(), n) };
-                conn::start_open(c, pcb, initial);
-                Ok(())
+                conn::start_open(c, pcb, initial).map(|_| ())
             })
         }
     })
@@ -766,8 +770,10 @@ pub unsafe extern "C" fn WSS_queued(o: *mut WSS) -> c_int {
     }
 }
 
-/// Bytes of heap the connection holds right now (receive buffer, send queue, request
-/// head while handshaking), not counting the `WSS` storage itself; or a negative code.
+/// Bytes of heap the connection holds right now (its protocol engine while awake, the
+/// receive buffer, the send queue, the request head while handshaking), not counting the
+/// `WSS` storage itself; 0 for an open connection idle for a poll interval (its engine
+/// is parked in the `WSS`); or a negative code.
 ///
 /// Context: lwIP core.
 #[no_mangle]

@@ -11,6 +11,7 @@
 //! - a hook may destroy or close its own connection: every hook call is fenced by a guard
 //!   on the caller's stack, so nothing touches a `Conn` that went away inside a hook.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_void};
 use core::ptr;
@@ -18,7 +19,7 @@ use core::ptr;
 use super::listener::HttpRequest;
 use super::{err, now_ms, rand4, sys, Flow, POLL_INTERVAL};
 use crate::proto::frame::MAX_HEADER_LEN;
-use crate::proto::{Config, Connection, Event, Role, SendError, State, Timeout};
+use crate::proto::{Config, Connection, Event, Parked, Role, SendError, State, Timeout};
 
 /// How a connection ended, as given to the owner's `closed` hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,11 +117,13 @@ const FATAL: u8 = 2;
 const CONNECTED: u8 = 4;
 const DRAINING: u8 = 8;
 
-/// A connection's engine, or just its configuration while no connection runs (one copy
-/// of the configuration either way).
+/// A connection's engine (on the heap while awake), or what a parked engine remembers,
+/// or just the configuration while no connection runs: `WSS` storage stays small, and an
+/// idle open connection holds no heap.
 enum Slot {
     Idle(Config),
-    Active(Connection),
+    Active(EngineBox),
+    Parked(Parked),
 }
 
 /// Engine + pcb + bookkeeping. Lives in caller storage (`WSS`) or in a heap box (an HTTP
@@ -158,29 +161,48 @@ impl Conn {
 
     /// True while a pcb is attached (from start until the `closed` hook).
     pub fn is_active(&self) -> bool {
-        self.engine().is_some()
+        !matches!(self.slot, Slot::Idle(_))
     }
 
-    /// The engine, while active.
+    /// The engine, while active and awake.
     pub(crate) fn engine(&self) -> Option<&Connection> {
         match &self.slot {
-            Slot::Active(engine) => Some(engine),
-            Slot::Idle(_) => None,
+            Slot::Active(engine) => Some(&engine[0]),
+            Slot::Idle(_) | Slot::Parked(_) => None,
         }
     }
 
-    /// The engine, while active.
+    /// The engine, while active and awake (a parked engine stays parked: see [`Conn::wake`]).
     pub(crate) fn engine_mut(&mut self) -> Option<&mut Connection> {
         match &mut self.slot {
-            Slot::Active(engine) => Some(engine),
-            Slot::Idle(_) => None,
+            Slot::Active(engine) => Some(&mut engine[0]),
+            Slot::Idle(_) | Slot::Parked(_) => None,
+        }
+    }
+
+    /// The engine, woken first if it is parked (one allocation). `State` when no
+    /// connection runs, `NoMem` when the heap has no room for the engine.
+    pub(crate) fn wake(&mut self) -> Result<&mut Connection, OpError> {
+        if let Slot::Parked(parked) = self.slot {
+            let engine = boxed(parked.unpark(now_ms())).ok_or(OpError::NoMem)?;
+            self.slot = Slot::Active(engine);
+        }
+        self.engine_mut().ok_or(OpError::State)
+    }
+
+    /// Parks the engine when it has nothing in progress (see `Connection::park`): its
+    /// heap goes back, the connection keeps only what it must remember.
+    fn park_if_idle(&mut self) {
+        if let Some(parked) = self.engine().and_then(Connection::park) {
+            self.slot = Slot::Parked(parked);
         }
     }
 
     /// The configuration (the engine's while active).
     pub(crate) fn config(&self) -> Config {
         match &self.slot {
-            Slot::Active(engine) => *engine.config(),
+            Slot::Active(engine) => *engine[0].config(),
+            Slot::Parked(parked) => *parked.config(),
             Slot::Idle(cfg) => *cfg,
         }
     }
@@ -189,32 +211,44 @@ impl Conn {
     pub(crate) fn idle_config_mut(&mut self) -> Option<&mut Config> {
         match &mut self.slot {
             Slot::Idle(cfg) => Some(cfg),
-            Slot::Active(_) => None,
+            Slot::Active(_) | Slot::Parked(_) => None,
         }
     }
 
-    /// Runs `engine` from now on.
-    pub(crate) fn activate(&mut self, engine: Connection) {
+    /// Runs `engine` from now on. `NoMem` (and nothing changes) when the heap has no room
+    /// for it.
+    pub(crate) fn activate(&mut self, engine: Connection) -> Result<(), OpError> {
+        self.slot = Slot::Active(boxed(engine).ok_or(OpError::NoMem)?);
+        Ok(())
+    }
+
+    /// Runs an engine taken from another connection ([`Conn::take_engine`]).
+    pub(crate) fn adopt_engine(&mut self, engine: EngineBox) {
         self.slot = Slot::Active(engine);
     }
 
     /// Takes the engine out, leaving the connection idle with the engine's configuration.
-    pub(crate) fn take_engine(&mut self) -> Option<Connection> {
+    /// `None` when no engine is awake (a parked one is dropped).
+    pub(crate) fn take_engine(&mut self) -> Option<EngineBox> {
         let idle = Slot::Idle(self.config());
         match core::mem::replace(&mut self.slot, idle) {
             Slot::Active(engine) => Some(engine),
-            Slot::Idle(_) => None,
+            Slot::Idle(_) | Slot::Parked(_) => None,
         }
     }
 
     /// True when messages may be sent (handshake done, no close started).
     pub fn is_open(&self) -> bool {
-        self.engine().is_some_and(|e| e.state() == State::Open)
+        self.state() == Some(State::Open)
     }
 
     /// The engine's state, if active.
     pub fn state(&self) -> Option<State> {
-        self.engine().map(Connection::state)
+        match &self.slot {
+            Slot::Active(engine) => Some(engine[0].state()),
+            Slot::Parked(_) => Some(State::Open),
+            Slot::Idle(_) => None,
+        }
     }
 
     /// Bytes waiting in the send queue.
@@ -222,10 +256,24 @@ impl Conn {
         self.engine().map_or(0, Connection::queued)
     }
 
-    /// Heap held by this connection (the engine's buffers).
+    /// Heap held by this connection: the awake engine and its buffers (nothing while
+    /// parked or idle).
     pub fn heap_bytes(&self) -> usize {
-        self.engine().map_or(0, Connection::heap_bytes)
+        self.engine()
+            .map_or(0, |e| core::mem::size_of::<Connection>() + e.heap_bytes())
     }
+}
+
+/// An engine on the heap (a one-element array: a thin pointer, made without an
+/// infallible allocation).
+pub(crate) type EngineBox = Box<[Connection; 1]>;
+
+/// Moves `engine` to the heap; `None` when the allocator refuses.
+fn boxed(engine: Connection) -> Option<EngineBox> {
+    let mut one = Vec::new();
+    one.try_reserve_exact(1).ok()?;
+    one.push(engine);
+    EngineBox::try_from(one.into_boxed_slice()).ok()
 }
 
 /// Calls `f` (which runs a hook) with a guard: returns false when the connection was
@@ -296,43 +344,50 @@ pub(crate) unsafe fn adopt(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
     }
 }
 
-/// Server: take over a freshly accepted pcb and wait for the upgrade request.
-pub unsafe fn start_server(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
+/// Server: take over a freshly accepted pcb and wait for the upgrade request. `NoMem`:
+/// no heap for the engine; the pcb is untouched.
+pub unsafe fn start_server(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) -> Result<(), OpError> {
     // SAFETY: caller passes a constructed, idle Conn and a live pcb.
     unsafe {
-        (*conn).activate(Connection::server((*conn).config(), now_ms()));
+        (*conn).activate(Connection::server((*conn).config(), now_ms()))?;
         (*conn).flags = CONNECTED;
         (*conn).ending = None;
         attach(conn, pcb);
     }
+    Ok(())
 }
 
 /// Server: take over a pcb whose handshake someone else answered; `initial` holds bytes
-/// already received after the request. Returns false when the connection ended inside.
-pub unsafe fn start_open(conn: *mut Conn, pcb: *mut sys::lwipws_pcb, initial: &[u8]) -> bool {
+/// already received after the request. Returns false when the connection ended inside;
+/// `NoMem` (pcb untouched) when there is no heap for the engine.
+pub unsafe fn start_open(
+    conn: *mut Conn,
+    pcb: *mut sys::lwipws_pcb,
+    initial: &[u8],
+) -> Result<bool, OpError> {
     // SAFETY: as in start_server.
     unsafe {
-        (*conn).activate(Connection::server_open((*conn).config(), now_ms()));
+        (*conn).activate(Connection::server_open((*conn).config(), now_ms()))?;
         (*conn).flags = CONNECTED;
         (*conn).ending = None;
         attach(conn, pcb);
     }
     if initial.is_empty() {
-        return true;
+        return Ok(true);
     }
     let mut copy = Vec::new();
     if copy.try_reserve_exact(initial.len()).is_err() {
         // SAFETY: conn is live; finishing outside any callback of the pcb.
         unsafe { finish(conn, Ending::NoMem, false) };
-        return false;
+        return Ok(false);
     }
     copy.extend_from_slice(initial);
     // SAFETY: conn is live; `copy` is our own buffer.
     let Some(conn) = (unsafe { feed(conn, &mut copy) }) else {
-        return false;
+        return Ok(false);
     };
     // SAFETY: conn is still live (feed returned it).
-    (unsafe { after_activity(conn) }) == Flow::Continue
+    Ok((unsafe { after_activity(conn) }) == Flow::Continue)
 }
 
 /// Client: queue the upgrade request and start the TCP connect.
@@ -347,11 +402,12 @@ pub unsafe fn start_client(
     unsafe {
         let engine = Connection::client((*conn).config(), req, super::rand16(), now_ms())
             .map_err(OpError::from)?;
+        (*conn).activate(engine)?;
         let pcb = sys::lwipws_new(super::IPADDR_TYPE_ANY);
         if pcb.is_null() {
+            (*conn).take_engine();
             return Err(OpError::NoMem);
         }
-        (*conn).activate(engine);
         (*conn).flags = 0;
         (*conn).ending = None;
         attach(conn, pcb);
@@ -379,7 +435,7 @@ unsafe fn queue(
 ) -> Result<(), OpError> {
     // SAFETY: caller passes a live Conn; no reference is held across the flush below.
     unsafe {
-        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
+        let engine = (*conn).wake()?;
         match queue_frame(engine) {
             Ok(()) => {}
             Err(SendError::WouldBlock) => {
@@ -412,7 +468,7 @@ pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpEr
     // SAFETY: conn is live (caller contract); the pcb is live while non-null; no engine
     // borrow is held across the lwIP calls.
     unsafe {
-        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
+        let engine = (*conn).wake()?;
         let mask = mask_for(engine);
         let pcb = (*conn).pcb;
         if data.len() <= DIRECT_MAX && !pcb.is_null() {
@@ -457,7 +513,7 @@ pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
 pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpError> {
     // SAFETY: as in write.
     unsafe {
-        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
+        let engine = (*conn).wake()?;
         match engine.state() {
             State::Connecting => {
                 // Abort rather than close: this may run inside a hook of another
@@ -589,11 +645,15 @@ pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> 
 pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
     // SAFETY: conn is live on entry; every hook call is guarded.
     unsafe {
-        if (*conn).engine().is_none() {
+        if !(*conn).is_active() {
             return Flow::Continue;
         }
         if (*conn).flags & FATAL != 0 {
-            return finish(conn, Ending::Aborted, false);
+            let ending = match (*conn).ending {
+                Some(Ending::NoMem) => Ending::NoMem,
+                _ => Ending::Aborted,
+            };
+            return finish(conn, ending, false);
         }
         flush(conn);
         let Some(engine) = (*conn).engine() else {
@@ -664,8 +724,15 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
         // SAFETY: conn is live (checked after every hook); the engine borrow ends before
         // any hook runs (Raw holds only raw pointers).
         let raw = unsafe {
-            let Some(engine) = (*conn).engine_mut() else {
-                return Some(conn);
+            let engine = match (*conn).wake() {
+                Ok(engine) => engine,
+                Err(OpError::NoMem) => {
+                    // A parked engine could not wake: the connection cannot go on.
+                    (*conn).flags |= FATAL;
+                    (*conn).ending = Some(Ending::NoMem);
+                    return Some(conn);
+                }
+                Err(_) => return Some(conn),
             };
             let input = piece.get_mut(off..).unwrap_or_default();
             let start = input.as_mut_ptr() as usize;
@@ -843,6 +910,7 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                             .map(<[u8]>::as_mut_ptr);
                         let Some(p) = staged else {
                             (*conn).flags |= FATAL;
+                            (*conn).ending = Some(Ending::NoMem);
                             return Some(conn);
                         };
                         call_hook(conn, || (hooks.message)(conn, p, len, text))
@@ -967,7 +1035,13 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
         match timeout {
             Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
             Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),
-            None => after_activity(conn).err(),
+            None => {
+                let flow = after_activity(conn);
+                if flow == Flow::Continue && (*conn).is_active() {
+                    (*conn).park_if_idle();
+                }
+                flow.err()
+            }
         }
     }
 }
@@ -987,7 +1061,7 @@ unsafe extern "C" fn on_err(arg: *mut c_void, e: sys::err_t) {
             _ if e == err::CLSD => Ending::PeerClosed,
             _ => Ending::Aborted,
         };
-        if (*conn).engine().is_some() {
+        if (*conn).is_active() {
             finish(conn, ending, false);
         }
     }

@@ -188,10 +188,10 @@ impl HttpRequest {
                 return Err(OpError::Arg);
             }
             let mut engine = (*src).take_engine().ok_or(OpError::State)?;
-            engine.set_config((*target).config());
+            engine[0].set_config((*target).config());
             let pcb = (*src).pcb;
             (*src).pcb = ptr::null_mut();
-            (*target).activate(engine);
+            (*target).adopt_engine(engine);
             conn::adopt(target, pcb);
             release(src);
             self.upgraded = target;
@@ -348,8 +348,14 @@ unsafe extern "C" fn on_accept(
             return err::ABRT;
         }
         c.write(Conn::new(&HTTP_HOOKS, l.cast(), (*l).cfg));
+        if conn::start_server(c, newpcb).is_err() {
+            // No heap for the engine: refuse the connection like a full listener.
+            ptr::drop_in_place(c);
+            alloc::alloc::dealloc(c.cast(), layout);
+            sys::lwipws_abort(newpcb);
+            return err::ABRT;
+        }
         (*l).pending.push(c);
-        conn::start_server(c, newpcb);
     }
     err::OK
 }

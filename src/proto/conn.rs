@@ -855,6 +855,55 @@ impl Connection {
     }
 }
 
+/// What an open, idle engine must remember, without its buffers and receive state: its
+/// configuration, role, and whether a fragmented message it sends is unfinished. A
+/// transport that keeps many idle connections can hold this instead of the
+/// [`Connection`] ([`Connection::park`], [`Parked::unpark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parked {
+    cfg: Config,
+    role: Role,
+    tx_fragment: Option<bool>,
+}
+
+impl Parked {
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The engine again, as it was when parked (state `Open`).
+    pub fn unpark(self, now_ms: u32) -> Connection {
+        let mut conn = Connection::new(self.cfg, self.role, now_ms);
+        conn.state = State::Open;
+        conn.tx_fragment = self.tx_fragment;
+        conn
+    }
+}
+
+impl Connection {
+    /// The engine reduced to [`Parked`], when nothing is in progress: open, nothing
+    /// received or queued since the last [`Connection::poll`] (which then gave back every
+    /// buffer), no frame or message partly received. `None` otherwise. Unparking gives an
+    /// engine that behaves exactly as this one would.
+    pub fn park(&self) -> Option<Parked> {
+        let idle = self.state == State::Open
+            && !self.busy
+            && !self.awaiting_decision
+            && !self.buf_delivered
+            && self.frame.is_none()
+            && self.incoming.is_none()
+            && !self.header.in_progress()
+            && self.queued() == 0
+            && self.heap_bytes() == 0;
+        idle.then_some(Parked {
+            cfg: self.cfg,
+            role: self.role,
+            tx_fragment: self.tx_fragment,
+        })
+    }
+}
+
 impl Connection {
     /// A server engine for a connection whose handshake another HTTP server already
     /// answered: state `Open` at once.

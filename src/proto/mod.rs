@@ -43,7 +43,7 @@ pub mod utf8;
 
 pub use close::is_valid_close_code;
 pub use conn::{
-    Config, Connection, Event, HandshakeFailure, Initiator, Received, Role, SendError, State,
-    Timeout,
+    Config, Connection, Event, HandshakeFailure, Initiator, Parked, Received, Role, SendError,
+    State, Timeout,
 };
 pub use http::{accept_key, ClientHandshakeError, ClientRequest, HandshakeError, Request};
