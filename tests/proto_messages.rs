@@ -353,3 +353,42 @@ fn poll_releases_a_delivered_large_message() {
         server.heap_bytes()
     );
 }
+
+/// Whole frames in one input (the fast path) get exactly what the general path gives:
+/// a valid message in place, and every rule's close code when a rule is broken.
+#[test]
+fn whole_frames_in_one_input_follow_every_rule() {
+    let small = Config {
+        max_message: 8,
+        ..Config::default()
+    };
+    let mut server = open_server(small);
+    let mut input = c2s(true, OP_TEXT, "héllo".as_bytes());
+    let start = input.as_ptr() as usize;
+    let total = input.len();
+    let r = server.receive(&mut input, 0, MASK);
+    assert_eq!(r.consumed, total);
+    match r.event {
+        Some(Event::Message { text: true, data }) => {
+            assert_eq!(data, "héllo".as_bytes());
+            let at = data.as_ptr() as usize;
+            assert!(at > start && at < start + 32, "delivered in place");
+        }
+        other => panic!("{other:?}"),
+    }
+    let cases: [(Vec<u8>, u16); 5] = [
+        (c2s(true, OP_TEXT, &[b'a', 0xC3, 0x28]), 1007),
+        (c2s(true, OP_TEXT, &[b'a', 0xE2, 0x82]), 1007),
+        (c2s(true, OP_BINARY, &[0; 9]), 1009),
+        (s2c(true, OP_BINARY, b"unmasked"), 1002),
+        (c2s(false, 0x3, b"x"), 1002),
+    ];
+    for (bytes, code) in cases {
+        let mut server = open_server(small);
+        assert_eq!(
+            feed(&mut server, &bytes),
+            vec![failed(code)],
+            "{bytes:02x?}"
+        );
+    }
+}

@@ -573,7 +573,7 @@ pub(crate) unsafe fn flush(conn: *mut Conn) {
         let Some(engine) = (*conn).engine_mut() else {
             return;
         };
-        if pcb.is_null() {
+        if pcb.is_null() || engine.queued() == 0 {
             return;
         }
         // In the middle of a fragmented message more data follows: hand lwIP whole
@@ -671,8 +671,10 @@ pub(crate) unsafe fn after_activity(conn: *mut Conn) -> Flow {
             }
             return Flow::Continue;
         }
-        let limit = (*conn).config().max_queue_bytes / 2;
-        if (*conn).flags & WANT_WRITABLE != 0 && state == State::Open && engine.queued() <= limit {
+        if (*conn).flags & WANT_WRITABLE != 0
+            && state == State::Open
+            && engine.queued() <= engine.config().max_queue_bytes / 2
+        {
             (*conn).flags &= !WANT_WRITABLE;
             let hook = (*conn).hooks.writable;
             if !call_hook(conn, || hook(conn)) {

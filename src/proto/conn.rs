@@ -8,8 +8,8 @@ use crate::proto::close::{
     parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, PROTOCOL_ERROR, TOO_BIG,
 };
 use crate::proto::frame::{
-    apply_mask, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OP_CLOSE,
-    OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, parse_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -453,6 +453,9 @@ impl Connection {
             self.head = Vec::new();
         }
         self.release_delivered();
+        if let Some(done) = self.whole_message_in(input) {
+            return done;
+        }
         let mut pos = 0;
         loop {
             let frame = match self.frame {
@@ -503,6 +506,54 @@ impl Connection {
                 Err(code) => return (input.len(), Some(self.fail(code, mask))),
             }
         }
+    }
+
+    /// Fast path for the common case: between messages, `input` starts with one whole,
+    /// unfragmented data frame that passes every rule (whole-message mode). Unmasks it in
+    /// place and reports it; `None` (nothing changed) for anything else, which the
+    /// general path then handles, errors included.
+    fn whole_message_in(&mut self, input: &mut [u8]) -> Option<(usize, Option<Pending>)> {
+        if self.frame.is_some()
+            || self.incoming.is_some()
+            || self.header.in_progress()
+            || self.cfg.streaming
+            || self.state != State::Open
+        {
+            return None;
+        }
+        let (frame, header_len) = parse_header(input)?;
+        if !frame.fin
+            || !matches!(frame.opcode, OP_TEXT | OP_BINARY)
+            || frame.check(self.role == Role::Server).is_err()
+            || frame.len > self.cfg.max_message
+        {
+            return None;
+        }
+        let len = usize::try_from(frame.len).ok()?;
+        let end = header_len.checked_add(len)?;
+        let piece = input.get_mut(header_len..end)?;
+        if let Some(key) = frame.mask {
+            apply_mask(piece, key, 0);
+        }
+        let text = frame.opcode == OP_TEXT;
+        if text {
+            self.utf8.reset();
+            if !self.utf8.feed(piece) || !self.utf8.is_complete() {
+                // Undo the unmasking: the general path reads the frame again and fails
+                // the connection with 1007 itself.
+                if let Some(key) = frame.mask {
+                    apply_mask(piece, key, 0);
+                }
+                return None;
+            }
+        }
+        Some((
+            end,
+            Some(Pending::Message {
+                text,
+                src: Src::Input(header_len..end),
+            }),
+        ))
     }
 
     /// Header rules that depend on the connection: role, message sequencing, size.
