@@ -13,6 +13,9 @@
 //!
 //! Lines starting with `TARGET\t` are the targets with their measured values, for
 //! `scripts/bench` to put in one table.
+//!
+//! For quick comparisons while working on the data path: `LWIP_WS_BENCH_ECHO_ONLY=1`
+//! prints the echo table only, `LWIP_WS_BENCH_SIZE=16` only its row for that payload.
 #![allow(clippy::missing_safety_doc)]
 
 use core::ffi::{c_int, c_void};
@@ -747,6 +750,9 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
     let whole = (&(*rsrv2).peers)[0];
 
     for size in SIZES {
+        if std::env::var("LWIP_WS_BENCH_SIZE").is_ok_and(|only| only != size.to_string()) {
+            continue;
+        }
         let data = payload(size, size as u32);
         let slice = if size >= 64 * 1024 {
             Duration::from_millis(120)
@@ -1232,6 +1238,12 @@ fn main() {
     println!();
     let mut echoes = Vec::new();
     unsafe { echo(&mut echoes) };
+    if std::env::var_os("LWIP_WS_BENCH_ECHO_ONLY").is_some()
+        || std::env::var_os("LWIP_WS_BENCH_SIZE").is_some()
+    {
+        // For quick comparisons while working on the data path: the echo table only.
+        return;
+    }
 
     println!("### Where the time goes");
     println!();
