@@ -459,7 +459,8 @@ fn mask_for(engine: &Connection) -> [u8; 4] {
     }
 }
 
-/// Largest payload sent by [`write`]'s fast path (the frame is built on the stack).
+/// Largest payload sent by [`write`]'s fast path (the frame is built on the stack), and
+/// largest message NUL-terminated on the stack when it ends where its pbuf does.
 const DIRECT_MAX: usize = 128;
 
 /// Queue a whole message. A small message with nothing queued before it goes to
@@ -712,8 +713,9 @@ enum Nul {
     Present,
     /// The input has a byte after the payload: swap a 0 in for the hook's duration.
     Swap,
-    /// The payload ends where the input does: copy it into the engine's message buffer
-    /// (which keeps room for a `startSize` message, so this does not allocate).
+    /// The payload ends where the input does: copy it to the stack (up to `DIRECT_MAX`
+    /// bytes) or into the engine's message buffer (which keeps room for a `startSize`
+    /// message while the connection is busy).
     Copy,
 }
 
@@ -903,6 +905,16 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                         let alive = call_hook(conn, || (hooks.message)(conn, data, len, text));
                         *end = saved;
                         alive
+                    }
+                    Nul::Copy if len <= DIRECT_MAX => {
+                        // Small: a terminated copy on the stack, no heap at all (also
+                        // right after the connection gave its buffers back).
+                        let mut copy = [0u8; DIRECT_MAX + 1];
+                        if let Some(dst) = copy.get_mut(..len) {
+                            dst.copy_from_slice(core::slice::from_raw_parts(data, len));
+                        }
+                        let p = copy.as_mut_ptr();
+                        call_hook(conn, || (hooks.message)(conn, p, len, text))
                     }
                     Nul::Copy => {
                         let payload = core::slice::from_raw_parts(data, len);
