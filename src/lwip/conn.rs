@@ -193,6 +193,9 @@ impl Conn {
     /// Parks the engine when it has nothing in progress (see `Connection::park`): its
     /// heap goes back, the connection keeps only what it must remember.
     fn park_if_idle(&mut self) {
+        if self.flags & (WANT_WRITABLE | FATAL) != 0 {
+            return;
+        }
         if let Some(parked) = self.engine().and_then(Connection::park) {
             self.slot = Slot::Parked(parked);
         }
@@ -1050,11 +1053,10 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
             Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
             Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),
             None => {
-                let flow = after_activity(conn);
-                if flow == Flow::Continue && (*conn).is_active() {
-                    (*conn).park_if_idle();
-                }
-                flow.err()
+                // Park before anything that may end the connection: after its `closed`
+                // hook the storage may already be reused or freed.
+                (*conn).park_if_idle();
+                after_activity(conn).err()
             }
         }
     }
