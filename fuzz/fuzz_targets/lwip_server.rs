@@ -205,8 +205,10 @@ unsafe fn deliver(chain: *mut pbuf) {
 
 fn bound(max_message: u32, send_queue: u32) -> usize {
     // Head buffer (4 KiB), the queue (amortized growth may double it), the reassembly
-    // buffer (never past max_message + 1) and one pbuf's NUL-terminating copy.
-    4096 + 2 * (send_queue as usize + 1024) + 2 * (max_message as usize + 1) + 0xFFFF
+    // buffer (never past max_message + 1) and the engine itself while it is awake.
+    4096 + 2 * (send_queue as usize + 1024)
+        + 2 * (max_message as usize + 1)
+        + core::mem::size_of::<lwip_ws::proto::Connection>()
 }
 
 fuzz_target!(|data: &[u8]| unsafe {
@@ -266,8 +268,11 @@ fuzz_target!(|data: &[u8]| unsafe {
         let heap = WSS_heapBytes(&mut a.wss) as usize;
         assert!(heap <= limit, "heap {heap} over {limit}");
         unixport_poll();
-        if cuts.next().unwrap_or(0) % 8 == 0 {
-            unixport_run_for(500);
+        let cut = cuts.next().unwrap_or(0);
+        if cut % 8 == 0 {
+            // Sometimes long enough (three poll intervals) for the connection to go idle,
+            // give its buffers back and park its engine; the next piece wakes it.
+            unixport_run_for(if cut % 16 == 0 { 1500 } else { 500 });
         }
     }
     lwipws_test_fail_writes(0);
