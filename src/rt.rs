@@ -51,29 +51,62 @@ mod heap {
     use super::{GlobalAlloc, Layout};
     use lwip_sys as sys;
 
-    /// lwIP's heap. `mem_malloc` returns `MEM_ALIGNMENT`-aligned blocks; larger
-    /// alignments (and sizes beyond `mem_size_t`) are refused with null. lwIP's heap is
-    /// only safe from its core context (or with `LWIP_ALLOW_MEM_FREE_FROM_OTHER_CONTEXT`),
-    /// which is where every lwip-ws call runs.
+    /// lwIP's heap. `mem_malloc` returns `MEM_ALIGNMENT`-aligned blocks; a layout that
+    /// needs more (the protocol engine needs 8 on Cortex-M) gets a block with room to
+    /// align it and, just below the aligned address, a note of where the block starts.
+    /// Sizes beyond `mem_size_t` are refused with null. lwIP's heap is only safe from its
+    /// core context (or with `LWIP_ALLOW_MEM_FREE_FROM_OTHER_CONTEXT`), which is where
+    /// every lwip-ws call runs.
     pub struct Heap;
 
+    /// Bytes of the note kept below an over-aligned block: the block's start.
+    const NOTE: usize = core::mem::size_of::<*mut u8>();
+
+    fn over_aligned(layout: &Layout) -> bool {
+        layout.align() > sys::MEM_ALIGNMENT as usize
+    }
+
     // SAFETY: every allocation happens in lwIP's core context (the library's threading
-    // rule); refused layouts return null, which GlobalAlloc allows.
+    // rule); refused layouts return null, which GlobalAlloc allows; an over-aligned block
+    // is aligned inside a larger lwIP block that stays allocated until `dealloc`.
     unsafe impl GlobalAlloc for Heap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            if layout.align() > sys::MEM_ALIGNMENT as usize {
-                return core::ptr::null_mut();
-            }
-            let Ok(size) = sys::mem_size_t::try_from(layout.size().max(1)) else {
+            let extra = if over_aligned(&layout) {
+                layout.align() + NOTE
+            } else {
+                0
+            };
+            let Some(Ok(size)) = layout
+                .size()
+                .max(1)
+                .checked_add(extra)
+                .map(sys::mem_size_t::try_from)
+            else {
                 return core::ptr::null_mut();
             };
-            // SAFETY: plain lwIP heap allocation; null on failure is handled by the caller.
-            unsafe { sys::mem_malloc(size) as *mut u8 }
+            // SAFETY: plain lwIP heap allocation; null on failure is handled below.
+            let block = unsafe { sys::mem_malloc(size) as *mut u8 };
+            if block.is_null() || extra == 0 {
+                return block;
+            }
+            let align = layout.align();
+            let aligned = (block as usize + NOTE).next_multiple_of(align);
+            let ptr = block.wrapping_add(aligned - block as usize);
+            // SAFETY: `aligned - NOTE >= block` and `aligned + size <= block + size +
+            // extra`: the note and the returned bytes lie inside the block.
+            unsafe { ptr.sub(NOTE).cast::<*mut u8>().write_unaligned(block) };
+            ptr
         }
 
-        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-            // SAFETY: `ptr` came from `alloc` above, i.e. from mem_malloc.
-            unsafe { sys::mem_free(ptr.cast()) }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            let block = if over_aligned(&layout) {
+                // SAFETY: `alloc` wrote the block's start just below `ptr`.
+                unsafe { ptr.sub(NOTE).cast::<*mut u8>().read_unaligned() }
+            } else {
+                ptr
+            };
+            // SAFETY: `block` came from mem_malloc in `alloc` above.
+            unsafe { sys::mem_free(block.cast()) }
         }
     }
 }

@@ -51,7 +51,7 @@ void sys_unlock_tcpip_core(void);
 /* ---- memory ------------------------------------------------------------------------ */
 #define MEM_LIBC_MALLOC                 0
 #define MEMP_MEM_MALLOC                 0
-#define MEM_ALIGNMENT                   4   /* 8 with the lwip-alloc feature (see README) */
+#define MEM_ALIGNMENT                   4
 #define MEM_SIZE                        (32 * 1024)
 #define MEMP_NUM_TCP_PCB                8   /* WebSocket connections + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN         2
