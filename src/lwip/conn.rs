@@ -912,11 +912,13 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                     Nul::Copy if len <= DIRECT_MAX => {
                         // Small: a terminated copy on the stack, no heap at all (also
                         // right after the connection gave its buffers back).
-                        let mut copy = [0u8; DIRECT_MAX + 1];
-                        if let Some(dst) = copy.get_mut(..len) {
-                            dst.copy_from_slice(core::slice::from_raw_parts(data, len));
-                        }
-                        let p = copy.as_mut_ptr();
+                        let mut copy = core::mem::MaybeUninit::<[u8; DIRECT_MAX + 1]>::uninit();
+                        let p = copy.as_mut_ptr().cast::<u8>();
+                        // SAFETY: `data` has `len` <= DIRECT_MAX readable bytes (the
+                        // input piece); `p` has DIRECT_MAX + 1 writable bytes on our stack,
+                        // of which the hook reads only the `len` + 1 written here.
+                        ptr::copy_nonoverlapping(data, p, len);
+                        *p.add(len) = 0;
                         call_hook(conn, || (hooks.message)(conn, p, len, text))
                     }
                     Nul::Copy => {
