@@ -197,15 +197,7 @@ unsafe extern "C" fn on_open(o: *mut WSSCB, _wss: *mut WSS, _protocol: *const co
 
 fn side(echo: bool) -> *mut Side {
     let s = Box::into_raw(Box::new(Side {
-        cb: WSSCB {
-            frameFp: None,
-            closeFp: None,
-            pingFp: None,
-            pongFp: None,
-            openFp: None,
-            writableFp: None,
-            chunkFp: None,
-        },
+        cb: WSSCB::default(),
         echo,
         opens: 0,
         closes: 0,

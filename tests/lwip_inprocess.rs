@@ -666,13 +666,9 @@ fn a_megabyte_sent_in_fragments_streams_through_the_chunk_callback_unbuffered() 
     let baseline = usage();
     let mut sink = Box::new(Sink {
         cb: WSSCB {
-            frameFp: None,
             closeFp: Some(sink_close),
-            pingFp: None,
-            pongFp: None,
-            openFp: None,
-            writableFp: None,
             chunkFp: Some(sink_chunk),
+            ..WSSCB::default()
         },
         wss: new_wss(),
         pcb: std::ptr::null_mut(),

@@ -139,15 +139,7 @@ unsafe fn setup() {
     }
     unixport_init();
     let a = Box::into_raw(Box::new(App {
-        cb: WSSCB {
-            frameFp: None,
-            closeFp: None,
-            pingFp: None,
-            pongFp: None,
-            openFp: None,
-            writableFp: None,
-            chunkFp: None,
-        },
+        cb: WSSCB::default(),
         closes: 0,
         after_close: 0,
         max_message: 1000,

@@ -94,6 +94,7 @@ pub type WSSCB_Chunk = Option<
 /// Fill it with `WSSCB_constructor`, then set the optional members directly. One `WSSCB`
 /// may serve many connections; it must outlive them.
 #[repr(C)]
+#[derive(Default)]
 pub struct WSSCB {
     /// Required: each complete message.
     pub frameFp: WSSCB_Frame,
@@ -129,10 +130,7 @@ pub unsafe extern "C" fn WSSCB_constructor(
                 frameFp: frame,
                 closeFp: close,
                 pingFp: ping,
-                pongFp: None,
-                openFp: None,
-                writableFp: None,
-                chunkFp: None,
+                ..WSSCB::default()
             })
         };
         LWIP_WS_OK

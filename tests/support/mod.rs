@@ -95,15 +95,7 @@ pub struct Side {
 impl Side {
     pub fn new(echo: bool) -> Box<Side> {
         let mut s = Box::new(Side {
-            cb: WSSCB {
-                frameFp: None,
-                closeFp: None,
-                pingFp: None,
-                pongFp: None,
-                openFp: None,
-                writableFp: None,
-                chunkFp: None,
-            },
+            cb: WSSCB::default(),
             events: Vec::new(),
             echo,
             nul_terminated: true,
