@@ -146,11 +146,7 @@ fn idle_connection_is_small() {
 fn encode_message_matches_send_and_defers_to_the_queue() {
     for client in [false, true] {
         let cfg = Config::default();
-        let mut conn = if client {
-            open_client(cfg)
-        } else {
-            open_server(cfg)
-        };
+        let mut conn = open_end(client, cfg);
         let mut out = [0u8; 64];
         let n = conn
             .encode_message(true, b"hello", MASK, &mut out)
@@ -239,20 +235,9 @@ fn idle_connection_gives_back_its_buffers_at_poll() {
     use lwip_ws::proto::frame::OP_BINARY;
     for client in [false, true] {
         let cfg = Config::default();
-        let mut conn = if client {
-            open_client(cfg)
-        } else {
-            open_server(cfg)
-        };
-        let incoming = |n: usize| {
-            if client {
-                s2c(true, OP_BINARY, &vec![5; n])
-            } else {
-                c2s(true, OP_BINARY, &vec![5; n])
-            }
-        };
+        let mut conn = open_end(client, cfg);
         // A message split in two pieces is reassembled in the message buffer.
-        let msg = incoming(600);
+        let msg = from_peer(client, true, OP_BINARY, &[5; 600]);
         assert_eq!(feed_chunked(&mut conn, &msg, &[300]).len(), 1);
         conn.send(false, &[1; 900], MASK).unwrap();
         drain(&mut conn);
@@ -290,18 +275,8 @@ fn an_idle_engine_parks_and_unparks_unchanged() {
             start_size: 64,
             ..Config::default()
         };
-        let mut conn = if client {
-            open_client(cfg)
-        } else {
-            open_server(cfg)
-        };
-        let incoming = |fin: bool, op: u8, p: &[u8]| {
-            if client {
-                s2c(fin, op, p)
-            } else {
-                c2s(fin, op, p)
-            }
-        };
+        let mut conn = open_end(client, cfg);
+        let incoming = |fin: bool, op: u8, p: &[u8]| from_peer(client, fin, op, p);
         assert_eq!(conn.park(), None, "busy since the handshake");
         conn.send_fragment(true, b"part one, ", false, MASK)
             .unwrap();

@@ -223,6 +223,25 @@ pub fn open_client(cfg: Config) -> Connection {
     conn
 }
 
+/// An open client (`client`) or server, as [`open_client`] / [`open_server`] make them.
+pub fn open_end(client: bool, cfg: Config) -> Connection {
+    if client {
+        open_client(cfg)
+    } else {
+        open_server(cfg)
+    }
+}
+
+/// A frame as the peer of a client (`client`) or of a server sends it: unmasked from a
+/// server, masked from a client.
+pub fn from_peer(client: bool, fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    if client {
+        s2c(fin, opcode, payload)
+    } else {
+        c2s(fin, opcode, payload)
+    }
+}
+
 /// The single close event expected from a protocol failure.
 pub fn failed(code: u16) -> Ev {
     let reason = match code {
