@@ -229,6 +229,12 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
                     ended = true;
                     assert_eq!(conn.state(), State::Closed);
                 }
+                // What the lwIP layer does with an idle engine: park it and wake it
+                // later; the woken engine must carry on as the parked one would.
+                if let Some(parked) = conn.park() {
+                    assert_eq!(conn.heap_bytes(), 0, "parked with heap");
+                    conn = parked.unpark(now);
+                }
             }
             // Whole rest of the input at once (zero-copy paths).
             _ => {
