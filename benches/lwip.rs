@@ -15,7 +15,9 @@
 //! `scripts/bench` to put in one table.
 //!
 //! For quick comparisons while working on the data path: `LWIP_WS_BENCH_ECHO_ONLY=1`
-//! prints the echo table only, `LWIP_WS_BENCH_SIZE=16` only its row for that payload.
+//! prints the echo table only, `LWIP_WS_BENCH_SIZE=16` only its row for that payload, and
+//! `LWIP_WS_BENCH_PROFILE=ws|raw|whole|stream` runs only that echo for 3 s per size (for
+//! `perf record`) and prints its rate.
 #![allow(clippy::missing_safety_doc)]
 
 use core::ffi::{c_int, c_void};
@@ -813,6 +815,23 @@ unsafe fn echo(results: &mut Vec<EchoResult>) {
             raw_send(&mut *rc2, d2);
             poll_until("raw whole-message echo", STEP, || (*rc2).received == want);
         };
+        if let Ok(which) = std::env::var("LWIP_WS_BENCH_PROFILE") {
+            // Only one echo, over and over for 3 s, for a profiler (`perf record`).
+            let mut one: Box<dyn FnMut()> = match which.as_str() {
+                "ws" => Box::new(ws_one),
+                "raw" => Box::new(raw_one),
+                "whole" => Box::new(whole_one),
+                "stream" => Box::new(stream_one),
+                other => panic!("LWIP_WS_BENCH_PROFILE={other}: use ws, raw, whole or stream"),
+            };
+            let (t0, mut n) = (Instant::now(), 0u64);
+            while t0.elapsed() < Duration::from_secs(3) {
+                one();
+                n += 1;
+            }
+            println!("{which} echo of {size} B: {:.0} rt/s", n as f64 / 3.0);
+            continue;
+        }
         let (mut w1, mut r1, mut h1, mut s1) = (ws_one, raw_one, whole_one, stream_one);
         let m = interleaved(slice, &mut [&mut w1, &mut r1, &mut h1, &mut s1]);
         let (ws, raw, held, streamed) = (
@@ -1243,6 +1262,7 @@ fn main() {
     let mut echoes = Vec::new();
     unsafe { echo(&mut echoes) };
     if std::env::var_os("LWIP_WS_BENCH_ECHO_ONLY").is_some()
+        || std::env::var_os("LWIP_WS_BENCH_PROFILE").is_some()
         || std::env::var_os("LWIP_WS_BENCH_SIZE").is_some()
     {
         // For quick comparisons while working on the data path: the echo table only.

@@ -192,6 +192,66 @@ fn tcp_write_and_tcp_output_err_mem_delay_frames_but_never_lose_or_tear_them() {
     stop_raw_server(srv);
 }
 
+/// A server's data frame of 4 KiB or more goes from the caller's bytes straight into
+/// `tcp_write` when nothing is queued; what lwIP cannot take (no room in its send buffer, or `ERR_MEM`
+/// for the payload after the header went out) follows from the send queue, so every
+/// frame still arrives once, whole and in order.
+#[test]
+fn direct_writes_queue_only_what_lwip_cannot_take() {
+    let _g = lock();
+    let mut srv = raw_server(PORT);
+    settle();
+    let baseline = usage();
+    let c = upgraded();
+    let queued = |srv: &mut RawServer| unsafe { WSS_queued(&mut *srv.wss) } as usize;
+    let first = payload_bytes(5000);
+    assert_eq!(write(&mut srv, false, &first), LWIP_WS_OK);
+    assert_eq!(queued(&mut srv), 0, "lwIP took the whole frame");
+    pump(20_000, || c.frames().len() == 1);
+    // The header goes out, the payload meets ERR_MEM: all of it is queued.
+    let second = payload_bytes(6000);
+    unsafe { lwipws_test_fail_writes(0b10) };
+    assert_eq!(write(&mut srv, false, &second), LWIP_WS_OK);
+    unsafe { lwipws_test_fail_writes(0) };
+    assert_eq!(
+        queued(&mut srv),
+        second.len(),
+        "the payload waits in the queue"
+    );
+    pump(20_000, || c.frames().len() == 2);
+    // The header meets ERR_MEM: nothing went out, the frame is queued whole.
+    unsafe { lwipws_test_fail_writes(0b1) };
+    assert_eq!(
+        write(&mut srv, true, b"x".repeat(4096).as_slice()),
+        LWIP_WS_OK
+    );
+    unsafe { lwipws_test_fail_writes(0) };
+    pump(20_000, || c.frames().len() == 3);
+    // More than lwIP's send buffer (TCP_SND_BUF): the rest is queued.
+    let big = payload_bytes(60_000);
+    assert_eq!(write(&mut srv, false, &big), LWIP_WS_OK);
+    let left = queued(&mut srv);
+    assert!(
+        left > 0 && left < big.len(),
+        "lwIP took part, the queue the rest: {left}"
+    );
+    pump(20_000, || c.frames().len() == 4);
+    assert_eq!(
+        c.frames(),
+        vec![
+            (0x82, first),
+            (0x82, second),
+            (0x81, b"x".repeat(4096)),
+            (0x82, big)
+        ],
+        "every frame once, whole and in order"
+    );
+    close_cleanly(&mut srv, c);
+    settle();
+    assert_eq!(usage(), baseline);
+    stop_raw_server(srv);
+}
+
 fn payload_bytes(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }

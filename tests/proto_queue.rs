@@ -185,6 +185,82 @@ fn encode_message_matches_send_and_defers_to_the_queue() {
     );
 }
 
+/// The server's zero-copy path: `direct_header` gives the header `send` / `send_fragment`
+/// would put before the payload and changes nothing; `sent_direct` then records the frame
+/// (fragment state included) and queues the part the transport did not take. It steps
+/// aside while output is queued and in the client role (masked frames are copies), and
+/// refuses what `send` refuses.
+#[test]
+fn direct_header_matches_send_and_queues_only_the_rest() {
+    let payload: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+    let mut server = open_server(Config::default());
+    let (header, n) = server
+        .direct_header(true, None, payload.len())
+        .unwrap()
+        .expect("applies to a server with an empty queue");
+    assert_eq!(server.queued(), 0, "nothing changes before sent_direct");
+    let mut direct = header[..n].to_vec();
+    direct.extend_from_slice(&payload[..100]);
+    server.sent_direct(true, None, &payload[100..]).unwrap();
+    assert_eq!(server.queued(), 200, "only the rest is queued");
+    direct.extend_from_slice(&drain(&mut server));
+    server.send(true, &payload, MASK).unwrap();
+    assert_eq!(direct, drain(&mut server), "the same frame as send");
+
+    // Fragments: kind and fin as send_fragment; the message stays open until fin.
+    let (h, n) = server
+        .direct_header(false, Some(false), 3)
+        .unwrap()
+        .unwrap();
+    let mut bytes = h[..n].to_vec();
+    bytes.extend_from_slice(b"abc");
+    server.sent_direct(false, Some(false), &[]).unwrap();
+    assert!(server.is_sending_fragmented());
+    assert_eq!(
+        server.direct_header(false, None, 1),
+        Err(SendError::FragmentState),
+        "no whole message inside a fragmented one"
+    );
+    assert_eq!(
+        server.direct_header(true, Some(true), 1),
+        Err(SendError::FragmentState),
+        "the message's kind cannot change"
+    );
+    let (h, n) = server.direct_header(false, Some(true), 2).unwrap().unwrap();
+    bytes.extend_from_slice(&h[..n]);
+    bytes.extend_from_slice(b"de");
+    server.sent_direct(false, Some(true), &[]).unwrap();
+    assert!(!server.is_sending_fragmented());
+    assert_eq!(
+        frames(&bytes),
+        vec![(false, 0x2, b"abc".to_vec()), (true, 0x0, b"de".to_vec())]
+    );
+
+    server.send(false, b"queued", MASK).unwrap();
+    assert_eq!(
+        server.direct_header(false, None, 10),
+        Ok(None),
+        "queued output goes first"
+    );
+    let mut client = open_client(Config::default());
+    assert_eq!(
+        client.direct_header(false, None, 10),
+        Ok(None),
+        "a client's frames are masked copies"
+    );
+    let small = open_server(small_queue());
+    assert_eq!(
+        small.direct_header(false, None, 99),
+        Err(SendError::TooLarge),
+        "the queue limit applies as for send"
+    );
+    client.close(1000, "", MASK, 0).unwrap();
+    assert_eq!(
+        client.direct_header(false, None, 1),
+        Err(SendError::NotOpen)
+    );
+}
+
 /// `receive_with` draws a mask key only for frames the client engine queues itself: a
 /// server never asks, a client asks once for a pong and never for data.
 #[test]

@@ -84,6 +84,7 @@ u16_t lwipws_sndbuf(lwipws_pcb *pcb) { return (u16_t)altcp_sndbuf(pcb); }
 u16_t lwipws_sndqueuelen(lwipws_pcb *pcb) { return (u16_t)altcp_sndqueuelen(pcb); }
 u16_t lwipws_mss(lwipws_pcb *pcb) { return (u16_t)altcp_mss(pcb); }
 void lwipws_nagle_disable(lwipws_pcb *pcb) { altcp_nagle_disable(pcb); }
+void lwipws_nagle_enable(lwipws_pcb *pcb) { altcp_nagle_enable(pcb); }
 void lwipws_setprio(lwipws_pcb *pcb, u8_t prio) { altcp_setprio(pcb, prio); }
 
 int lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port)

@@ -51,6 +51,7 @@ u16_t lwipws_sndbuf(lwipws_pcb *pcb);
 u16_t lwipws_sndqueuelen(lwipws_pcb *pcb);
 u16_t lwipws_mss(lwipws_pcb *pcb);
 void  lwipws_nagle_disable(lwipws_pcb *pcb);
+void  lwipws_nagle_enable(lwipws_pcb *pcb);
 void  lwipws_setprio(lwipws_pcb *pcb, u8_t prio);
 int   lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port); /* 0 ok */
 

@@ -622,7 +622,11 @@ pub unsafe extern "C" fn WSS_openClient(
 /// text, which you must supply as valid UTF-8; zero: binary) as one frame and push what
 /// fits into lwIP. The data is copied: the buffer is yours again when this returns.
 /// Frames are never torn: a frame is queued whole or not at all. Messages larger than
-/// lwIP's send buffer stream out from the sent callbacks.
+/// lwIP's send buffer stream out from the sent callbacks. A server's message of 4 KiB or
+/// more, written while nothing is queued, goes from your buffer straight into lwIP's send
+/// buffer (one copy, by `tcp_write`); only what lwIP cannot take now is copied into the
+/// send queue, so a server pushing large messages needs no queue memory while lwIP keeps
+/// up. (A client's frames are masked copies and always pass through the queue.)
 ///
 /// Context: lwIP core (also from inside this library's callbacks). Returns `LWIP_WS_OK`,
 /// `LWIP_WS_ERR_WOULD_BLOCK` (queue full: nothing queued; `writableFp` will run when it
@@ -648,9 +652,10 @@ pub unsafe extern "C" fn WSS_write(
 /// read in chunks): the first fragment's `isTxt` gives the message's kind, `fin`
 /// non-zero ends the message. Control frames (pings, pongs) may go out between fragments;
 /// `WSS_write` is refused (`LWIP_WS_ERR_STATE`) until the message is finished. Each
-/// fragment is queued whole or not at all, like `WSS_write`. Until the final fragment,
-/// only whole TCP segments are handed to lwIP while earlier data is unacknowledged (as
-/// Nagle's algorithm does), so forwarding small pieces does not send a tiny segment per
+/// fragment is queued whole or not at all, like `WSS_write`, and large fragments skip the
+/// queue as large messages do. Until the final fragment, lwIP's Nagle algorithm is on for
+/// the connection (it is off otherwise): while earlier data is unacknowledged only whole
+/// TCP segments go out, so forwarding small pieces does not send a tiny segment per
 /// piece; the rest goes with the next fragment or once the data in flight is
 /// acknowledged.
 ///

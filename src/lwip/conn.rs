@@ -116,6 +116,8 @@ const WANT_WRITABLE: u8 = 1;
 const FATAL: u8 = 2;
 const CONNECTED: u8 = 4;
 const DRAINING: u8 = 8;
+/// lwIP's Nagle algorithm is on for this pcb (only in the middle of a fragmented message).
+const NAGLE: u8 = 16;
 
 /// A connection's engine (on the heap while awake), or what a parked engine remembers,
 /// or just the configuration while no connection runs: `WSS` storage stays small, and an
@@ -322,6 +324,7 @@ pub(crate) unsafe fn attach(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
         sys::lwipws_err(pcb, Some(on_err));
         sys::lwipws_poll(pcb, Some(on_poll), POLL_INTERVAL);
         sys::lwipws_nagle_disable(pcb);
+        (*conn).flags &= !NAGLE;
     }
 }
 
@@ -466,6 +469,12 @@ fn mask_for(engine: &Connection) -> [u8; 4] {
 /// largest message NUL-terminated on the stack when it ends where its pbuf does.
 const DIRECT_MAX: usize = 128;
 
+/// Smallest payload that [`write_direct`] hands to `altcp_write` straight from the
+/// caller's bytes. Below it, one copy into the send queue and one `altcp_write` cost less
+/// than a second `altcp_write` call (measured with `benches/lwip.rs`), and the queue
+/// memory it needs is small.
+const DIRECT_MIN: usize = 4096;
+
 /// Queue a whole message. A small message with nothing queued before it goes to
 /// `altcp_write` at once as one frame built on the stack, without the send queue.
 pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpError> {
@@ -490,8 +499,99 @@ pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpEr
                     }
                 }
             }
+        } else if let Some(done) = write_direct(conn, text, None, data) {
+            return done;
         }
         queue(conn, |e| e.send(text, data, mask))
+    }
+}
+
+/// A server's data frame of at least [`DIRECT_MIN`] bytes straight from the caller's
+/// bytes into `altcp_write`, when nothing is queued: the payload is copied once (by lwIP)
+/// instead of into the send queue first, and the queue needs no room for it. Only what
+/// lwIP cannot take now is queued (room for it is set aside before anything goes out).
+/// `None`: this path does not apply (client role, output queued, a smaller payload, or no
+/// room even for the header); queue the frame instead.
+unsafe fn write_direct(
+    conn: *mut Conn,
+    text: bool,
+    fragment: Option<bool>,
+    data: &[u8],
+) -> Option<Result<(), OpError>> {
+    // SAFETY: conn is live (caller contract); the pcb is live while non-null; no engine
+    // borrow is held across a change of `flags` or an lwIP call.
+    unsafe {
+        let pcb = (*conn).pcb;
+        if pcb.is_null() || data.len() < DIRECT_MIN {
+            return None;
+        }
+        let engine = match (*conn).wake() {
+            Ok(engine) => engine,
+            Err(e) => return Some(Err(e)),
+        };
+        let (header, header_len) = match engine.direct_header(text, fragment, data.len()) {
+            Ok(Some(header)) => header,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let header = header.get(..header_len).unwrap_or_default();
+        let room = usize::from(sys::lwipws_sndbuf(pcb)).checked_sub(header_len)?;
+        let mut take = data.len().min(room).min(usize::from(u16::MAX));
+        if take < data.len() && engine.reserve_queue(data.len() - take).is_err() {
+            return Some(Err(OpError::NoMem));
+        }
+        set_nagle(conn, pcb, fragment == Some(false));
+        let e = write_flags(pcb, header, sys::lwipws_write_flag_more());
+        if e == err::MEM {
+            return None;
+        }
+        if e != err::OK {
+            (*conn).flags |= FATAL;
+            return Some(Err(OpError::Lwip));
+        }
+        if take > 0 {
+            let e = write_copy(pcb, data.get(..take).unwrap_or_default());
+            if e == err::MEM {
+                // The header is out: the whole payload follows from the queue.
+                take = 0;
+            } else if e != err::OK {
+                (*conn).flags |= FATAL;
+                return Some(Err(OpError::Lwip));
+            }
+        }
+        let rest = data.get(take..).unwrap_or_default();
+        let queued = (*conn)
+            .engine_mut()
+            .map(|engine| engine.sent_direct(text, fragment, rest));
+        if !matches!(queued, Some(Ok(()))) {
+            // Half a frame is out and the rest cannot follow.
+            (*conn).flags |= FATAL;
+            (*conn).ending = Some(Ending::NoMem);
+            return Some(Err(OpError::NoMem));
+        }
+        sys::lwipws_output(pcb);
+        Some(Ok(()))
+    }
+}
+
+/// Turns lwIP's Nagle algorithm on in the middle of a fragmented message and off
+/// otherwise. While more of a message follows and earlier data is unacknowledged, lwIP
+/// then sends only whole segments and holds a partial last one until the next fragment
+/// fills it or everything in flight is acknowledged, so forwarding pieces as fragments
+/// (each a few header bytes over its piece) does not send a tiny segment per piece.
+unsafe fn set_nagle(conn: *mut Conn, pcb: *mut sys::lwipws_pcb, fragmented: bool) {
+    // SAFETY: conn and pcb are live (caller contract).
+    unsafe {
+        if ((*conn).flags & NAGLE != 0) == fragmented {
+            return;
+        }
+        if fragmented {
+            sys::lwipws_nagle_enable(pcb);
+            (*conn).flags |= NAGLE;
+        } else {
+            sys::lwipws_nagle_disable(pcb);
+            (*conn).flags &= !NAGLE;
+        }
     }
 }
 
@@ -503,7 +603,12 @@ pub unsafe fn write_fragment(
     fin: bool,
 ) -> Result<(), OpError> {
     // SAFETY: forwarded caller contract.
-    unsafe { queue(conn, |e| e.send_fragment(text, data, fin, mask_for(e))) }
+    unsafe {
+        if let Some(done) = write_direct(conn, text, Some(fin), data) {
+            return done;
+        }
+        queue(conn, |e| e.send_fragment(text, data, fin, mask_for(e)))
+    }
 }
 
 /// Queue a ping.
@@ -557,6 +662,12 @@ pub unsafe fn destroy(conn: *mut Conn) {
 /// `altcp_write` with `TCP_WRITE_FLAG_COPY` of `bytes` (callers keep it within
 /// `altcp_sndbuf`, so within `u16`).
 unsafe fn write_copy(pcb: *mut sys::lwipws_pcb, bytes: &[u8]) -> sys::err_t {
+    // SAFETY: forwarded caller contract.
+    unsafe { write_flags(pcb, bytes, 0) }
+}
+
+/// [`write_copy`] with `more` flags besides `TCP_WRITE_FLAG_COPY`.
+unsafe fn write_flags(pcb: *mut sys::lwipws_pcb, bytes: &[u8], more: u8) -> sys::err_t {
     let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
     // SAFETY: `pcb` is live (caller contract); lwIP copies `len` readable bytes.
     unsafe {
@@ -564,7 +675,7 @@ unsafe fn write_copy(pcb: *mut sys::lwipws_pcb, bytes: &[u8]) -> sys::err_t {
             pcb,
             bytes.as_ptr().cast(),
             len,
-            sys::lwipws_write_flag_copy(),
+            sys::lwipws_write_flag_copy() | more,
         )
     }
 }
@@ -574,32 +685,27 @@ pub(crate) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
     unsafe {
         let pcb = (*conn).pcb;
+        if pcb.is_null() {
+            return;
+        }
+        let Some(fragmented) = (*conn).engine().map(Connection::is_sending_fragmented) else {
+            return;
+        };
+        // Nagle's algorithm in the middle of a fragmented message, see `set_nagle`. When
+        // it turns off, a partial segment lwIP held back may go now.
+        let nagle_off = !fragmented && (*conn).flags & NAGLE != 0;
+        set_nagle(conn, pcb, fragmented);
         let Some(engine) = (*conn).engine_mut() else {
             return;
         };
-        if pcb.is_null() || engine.queued() == 0 {
-            return;
-        }
-        // In the middle of a fragmented message more data follows: hand lwIP whole
-        // segments only while earlier data is unacknowledged (as Nagle's algorithm does),
-        // so forwarding pieces as fragments (each a few header bytes over the piece)
-        // does not send a tiny segment per piece. The rest goes with the next fragment,
-        // or as soon as everything in flight is acknowledged (the sent callback).
-        let cork = engine.is_sending_fragmented();
-        let mut wrote = false;
+        let mut wrote = nagle_off;
         loop {
             let pending = engine.pending();
             if pending.is_empty() {
                 break;
             }
-            let sndbuf = sys::lwipws_sndbuf(pcb);
-            let room = usize::from(sndbuf);
-            let mut n = pending.len().min(room).min(usize::from(u16::MAX));
-            let in_flight = u32::from(sndbuf) < sys::lwipws_tcp_snd_buf();
-            if cork && in_flight && n == pending.len() {
-                let mss = usize::from(sys::lwipws_mss(pcb)).max(1);
-                n -= n % mss;
-            }
+            let room = usize::from(sys::lwipws_sndbuf(pcb));
+            let n = pending.len().min(room).min(usize::from(u16::MAX));
             if n == 0 {
                 break;
             }

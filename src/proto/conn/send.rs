@@ -3,8 +3,8 @@
 use super::{Connection, SendError, State, CLOSE_ALLOWANCE, PONG_ALLOWANCE};
 use crate::proto::close::{is_valid_close_code, MAX_REASON};
 use crate::proto::frame::{
-    apply_mask, encode_header, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING,
-    OP_PONG, OP_TEXT,
+    apply_mask, encode_header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OP_BINARY, OP_CLOSE,
+    OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{measure, Sink};
 
@@ -84,6 +84,70 @@ impl Connection {
             apply_mask(body, key, 0);
         }
         Ok(Some(total))
+    }
+
+    /// Zero-copy path for the server role: when nothing is queued, check a data frame of
+    /// `len` payload bytes as [`Connection::send`] (`fragment: None`) or
+    /// [`Connection::send_fragment`] (`Some(fin)`) would, and return its header, for a
+    /// transport that hands over the header and then the caller's payload itself.
+    /// `Ok(None)`: the path does not apply (output is queued, which must go first, or the
+    /// client role, whose frames are masked copies); queue the frame instead. The engine
+    /// does not change until [`Connection::sent_direct`]. Errors as for `send`.
+    pub fn direct_header(
+        &self,
+        text: bool,
+        fragment: Option<bool>,
+        len: usize,
+    ) -> Result<Option<([u8; MAX_HEADER_LEN], usize)>, SendError> {
+        if self.state != State::Open {
+            return Err(SendError::NotOpen);
+        }
+        let (opcode, fin) = match (fragment, self.tx_fragment) {
+            (None, Some(_)) => return Err(SendError::FragmentState),
+            (None, None) => (if text { OP_TEXT } else { OP_BINARY }, true),
+            (Some(_), Some(kind)) if kind != text => return Err(SendError::FragmentState),
+            (Some(fin), Some(_)) => (OP_CONTINUATION, fin),
+            (Some(fin), None) => (if text { OP_TEXT } else { OP_BINARY }, fin),
+        };
+        if self.queued() != 0 || self.is_client() {
+            return Ok(None);
+        }
+        let header = encode_header(fin, opcode, len as u64, None);
+        if len
+            .checked_add(header.1)
+            .map_or(true, |total| total > self.cfg.max_queue_bytes)
+        {
+            return Err(SendError::TooLarge);
+        }
+        Ok(Some(header))
+    }
+
+    /// The transport handed over a frame from [`Connection::direct_header`] (same `text`
+    /// and `fragment`) except its last `rest` bytes, which go into the send queue now (room
+    /// for them can be set aside first with [`Connection::reserve_queue`]).
+    /// `Err(OutOfMemory)`: `rest` could not be queued; the frame is cut short and the
+    /// connection cannot go on. The engine records the frame as sent either way.
+    pub fn sent_direct(
+        &mut self,
+        text: bool,
+        fragment: Option<bool>,
+        rest: &[u8],
+    ) -> Result<(), SendError> {
+        self.busy = true;
+        if let Some(fin) = fragment {
+            self.tx_fragment = if fin { None } else { Some(text) };
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.reserve_queue(rest.len())?;
+        self.out.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Set aside room for `n` more queued bytes without queuing anything.
+    pub fn reserve_queue(&mut self, n: usize) -> Result<(), SendError> {
+        self.make_room(n, usize::MAX)
     }
 
     pub(super) fn queue_data(
