@@ -252,6 +252,50 @@ fn direct_writes_queue_only_what_lwip_cannot_take() {
     stop_raw_server(srv);
 }
 
+/// With `WSS_setIdleRelease(wss, 0)` an idle connection keeps its engine and buffers:
+/// after a pause of several poll intervals it still holds them, and a message in each
+/// direction then needs no new memory (the engine's allocation is refused meanwhile).
+#[test]
+fn with_idle_release_off_an_idle_connection_keeps_its_memory_and_never_allocates() {
+    let _g = lock();
+    let mut srv = raw_server(PORT);
+    srv.keep_memory = true;
+    settle();
+    let baseline = usage();
+    let mut c = upgraded();
+    let msg = payload_bytes(900);
+    let mut frame = vec![0x82, 0x80 | 126, (msg.len() >> 8) as u8, msg.len() as u8];
+    frame.extend_from_slice(&[0; 4]); // mask key 0: the payload as is
+    frame.extend_from_slice(&msg);
+    // The server echoes every message (`Side::new(true)`).
+    c.send(&frame);
+    pump(20_000, || c.frames().len() == 1);
+    let held = unsafe { WSS_heapBytes(&mut *srv.wss) };
+    unsafe { unixport_run_for(3_000) };
+    assert_eq!(
+        unsafe { WSS_heapBytes(&mut *srv.wss) },
+        held,
+        "nothing given back while idle"
+    );
+    assert!(held >= core::mem::size_of::<lwip_ws::proto::Connection>() as i32);
+    // A parked engine could not wake now, and buffers given back would have to grow again.
+    refuse(core::mem::size_of::<lwip_ws::proto::Connection>());
+    c.send(&frame);
+    pump(20_000, || c.frames().len() == 2);
+    refuse(0);
+    assert_eq!(srv.side.messages()[1], (false, msg.clone()));
+    assert_eq!(c.frames()[1], (0x82, msg));
+    assert_eq!(
+        unsafe { WSS_heapBytes(&mut *srv.wss) },
+        held,
+        "the same memory, nothing grown"
+    );
+    close_cleanly(&mut srv, c);
+    settle();
+    assert_eq!(usage(), baseline);
+    stop_raw_server(srv);
+}
+
 fn payload_bytes(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }

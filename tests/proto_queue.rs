@@ -261,6 +261,36 @@ fn direct_header_matches_send_and_queues_only_the_rest() {
     );
 }
 
+/// With `release_idle` off, `poll` neither trims nor releases: a large message's buffers
+/// keep their capacity through any number of idle polls, the next message of that size
+/// needs no allocation (the heap stays the same), and the engine never parks.
+#[test]
+fn with_release_idle_off_buffers_stay_and_the_engine_never_parks() {
+    use lwip_ws::proto::frame::OP_BINARY;
+    for client in [false, true] {
+        let cfg = Config {
+            release_idle: false,
+            ..Config::default()
+        };
+        let mut conn = open_end(client, cfg);
+        let msg = from_peer(client, true, OP_BINARY, &[5; 5000]);
+        assert_eq!(feed_chunked(&mut conn, &msg, &[1460]).len(), 1);
+        conn.send(false, &[1; 9000], MASK).unwrap();
+        drain(&mut conn);
+        let held = conn.heap_bytes();
+        assert!(held > 5000 + 9000, "both buffers grown: {held}");
+        for now in 1..10 {
+            assert_eq!(conn.poll(now), None);
+            assert!(conn.park().is_none(), "never parks (client {client})");
+        }
+        assert_eq!(conn.heap_bytes(), held, "nothing trimmed or released");
+        assert_eq!(feed_chunked(&mut conn, &msg, &[1460]).len(), 1);
+        conn.send(false, &[1; 9000], MASK).unwrap();
+        drain(&mut conn);
+        assert_eq!(conn.heap_bytes(), held, "reused, not grown");
+    }
+}
+
 /// `receive_with` draws a mask key only for frames the client engine queues itself: a
 /// server never asks, a client asks once for a pong and never for data.
 #[test]

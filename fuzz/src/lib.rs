@@ -52,11 +52,15 @@ impl<'a> Reader<'a> {
 /// A configuration with small limits (so that the limits are reached), from 8 bytes.
 pub fn config(r: &mut Reader<'_>) -> Config {
     let max_message = [0u64, 1, 125, 126, 1000, 4096, 65536, 70_000][usize::from(r.byte() % 8)];
+    let start_size = usize::from(r.byte()) * 8;
+    let expand_size = usize::from(r.byte()) * 5;
+    let flags = r.byte();
     Config {
         max_message,
-        start_size: usize::from(r.byte()) * 8,
-        expand_size: usize::from(r.byte()) * 5,
-        streaming: r.byte() & 1 == 1,
+        start_size,
+        expand_size,
+        streaming: flags & 1 == 1,
+        release_idle: flags & 2 == 0,
         max_header_bytes: 16 + usize::from(r.byte()) * 24,
         max_queue_bytes: 64 + usize::from(r.u16() % 20_000),
         handshake_timeout_ms: 1000,

@@ -482,6 +482,29 @@ pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
     }
 }
 
+/// Choose what an idle connection does with its memory. `release` non-zero (default):
+/// every poll interval (0.5 s) a busy connection trims its buffers back to room for one
+/// `startSize` message, and a connection that moved nothing for a poll interval gives
+/// back all its heap, its engine parked inside the `WSS` (`WSS_heapBytes` 0); the first
+/// message after such a pause allocates again. Zero: the connection keeps its engine and
+/// buffers for its whole life, at their largest size so far: once messages of each size
+/// have passed, nothing is allocated again, at the price of holding that memory while
+/// idle (for firmware that must not allocate after start-up, or that keeps its heap for
+/// other uses only).
+///
+/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
+#[no_mangle]
+pub unsafe extern "C" fn WSS_setIdleRelease(o: *mut WSS, release: c_int) -> c_int {
+    // SAFETY: configure checks the pointer.
+    unsafe {
+        configure(o, |cfg| {
+            cfg.release_idle = release != 0;
+            true
+        })
+    }
+}
+
 /// Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
 /// `tcp_accept` callback (call it from there and return `ERR_OK`), read the HTTP upgrade
 /// request, validate it (RFC 6455 §4.2.1), and answer `101 Switching Protocols` or an HTTP

@@ -58,6 +58,12 @@ pub struct Config {
     /// Time allowed from sending our close frame until the peer's close arrives.
     /// Default 5000 ms.
     pub close_timeout_ms: u32,
+    /// `true` (default): each [`Connection::poll`] trims a busy connection's buffers back
+    /// to room for one `start_size` message and releases an idle one's, and an idle engine
+    /// may [`Connection::park`]. `false`: the buffers keep their capacity for the
+    /// connection's life and the engine never parks: once messages of each size have been
+    /// seen nothing is allocated again, at the price of holding that memory while idle.
+    pub release_idle: bool,
 }
 
 impl Default for Config {
@@ -71,6 +77,7 @@ impl Default for Config {
             max_queue_bytes: 65536 + 14,
             handshake_timeout_ms: 10_000,
             close_timeout_ms: 5_000,
+            release_idle: true,
         }
     }
 }
@@ -808,7 +815,9 @@ impl Connection {
     /// buffer it does not need (an idle open connection holds no heap at all).
     pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
         self.release_delivered();
-        if core::mem::replace(&mut self.busy, false) {
+        if !self.cfg.release_idle {
+            self.busy = false;
+        } else if core::mem::replace(&mut self.busy, false) {
             self.trim();
         } else {
             self.release_idle();
@@ -935,10 +944,12 @@ impl Parked {
 impl Connection {
     /// The engine reduced to [`Parked`], when nothing is in progress: open, nothing
     /// received or queued since the last [`Connection::poll`] (which then gave back every
-    /// buffer), no frame or message partly received. `None` otherwise. Unparking gives an
-    /// engine that behaves exactly as this one would.
+    /// buffer), no frame or message partly received. `None` otherwise, and always with
+    /// [`Config::release_idle`] off. Unparking gives an engine that behaves exactly as this
+    /// one would.
     pub fn park(&self) -> Option<Parked> {
-        let idle = self.state == State::Open
+        let idle = self.cfg.release_idle
+            && self.state == State::Open
             && !self.busy
             && !self.awaiting_decision
             && !self.buf_delivered

@@ -271,6 +271,10 @@ static void checkArguments(void)
     CHECK(WSS_close(&local, 1000) == LWIP_WS_ERR_STATE, "WSS_close without a connection is ERR_STATE");
     CHECK(WSS_setMaxMessage(&local, 0) == LWIP_WS_ERR_ARG, "WSS_setMaxMessage(0) is ERR_ARG");
     CHECK(WSS_setSendQueue(&local, 10) == LWIP_WS_ERR_ARG, "WSS_setSendQueue(10) is ERR_ARG");
+    CHECK(WSS_setIdleRelease(&local, 0) == LWIP_WS_OK && WSS_setIdleRelease(&local, 1) == LWIP_WS_OK,
+          "WSS_setIdleRelease while idle is OK");
+    CHECK(WSS_setIdleRelease(&never, 0) == LWIP_WS_ERR_NOT_CONSTRUCTED,
+          "WSS_setIdleRelease(unconstructed) is ERR_NOT_CONSTRUCTED");
     CHECK(websocket_accept(NULL, &local) == LWIP_WS_ERR_ARG, "websocket_accept(NULL pcb) is ERR_ARG");
     WSS_destructor(&local);
     CHECK(WSS_isValid(&local) == 0, "destroyed storage is not valid");

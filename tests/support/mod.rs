@@ -312,6 +312,8 @@ pub struct RawServer {
     pub send_queue: u32,
     /// Handshake and close timeouts in ms.
     pub timeouts: (u32, u32),
+    /// `WSS_setIdleRelease(wss, 0)` for accepted connections (false: library default).
+    pub keep_memory: bool,
     /// The server-side pcb of the last accepted connection.
     pub accepted: *mut lwipws_pcb,
     /// The port it listens on.
@@ -332,6 +334,9 @@ pub unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _
     if s.send_queue != 0 {
         assert_eq!(WSS_setSendQueue(&mut *s.wss, s.send_queue), LWIP_WS_OK);
     }
+    if s.keep_memory {
+        assert_eq!(WSS_setIdleRelease(&mut *s.wss, 0), LWIP_WS_OK);
+    }
     s.accepted = newpcb;
     assert_eq!(websocket_accept(newpcb, &mut *s.wss), LWIP_WS_OK);
     ERR_OK as err_t
@@ -345,6 +350,7 @@ pub fn raw_server(port: u16) -> Box<RawServer> {
         max_message: 0,
         send_queue: 0,
         timeouts: (3000, 2000),
+        keep_memory: false,
         accepted: std::ptr::null_mut(),
         port,
     });
