@@ -1308,7 +1308,8 @@ fn main() {
     println!(
         "share, measured alone on the same message (no lwIP): a round trip is two sends (encode +"
     );
-    println!("queue + drain), one client mask pass and two receives (in 1460-byte pieces, as lwIP delivers");
+    println!("queue + drain; over lwIP a server's frames of 4 KiB or more skip the queue, so this overstates");
+    println!("the engine there), one client mask pass and two receives (in 1460-byte pieces, as lwIP delivers");
     println!("them: decode, unmask, reassemble when the frame spans pieces). The rest is the lwIP layer:");
     println!("copies between the queue and `tcp_write`, the copy that NUL-terminates a message ending at its");
     println!(

@@ -2,7 +2,9 @@
 //! made by `websocket_accept` on a really accepted pcb receives the input as pbuf chains
 //! split at input-chosen points, handed straight to its recv callback, while
 //! `lwipws_write`/`lwipws_output` fail with ERR_MEM at input-chosen calls (the shim's
-//! test hooks) and time jumps fire its poll timers. The server echoes every message.
+//! test hooks) and time jumps fire its poll timers. The server echoes every message, as
+//! is or (input-chosen) grown past 4 KiB, whole or in two fragments, so that large frames
+//! take the path that hands the caller's bytes straight to `tcp_write`.
 //!
 //! Invariants: no crash; the recv callback returns ERR_OK or ERR_ABRT (anything else
 //! would leave the pbuf with lwIP); `closeFp` exactly once per connection and no callback
@@ -27,6 +29,9 @@ struct App {
     after_close: u32,
     max_message: u32,
     send_queue: u32,
+    /// 0: echo as is; 1–3: echo a binary message of 4 KiB or more built from it (3: in
+    /// two fragments).
+    grow: u8,
     wss: WSS,
     accepted: *mut lwipws_pcb,
 }
@@ -59,7 +64,23 @@ unsafe extern "C" fn on_frame(o: *mut WSSCB, wss: *mut WSS, d: *mut c_void, n: c
         0,
         "message not NUL-terminated"
     );
-    let _ = WSS_write(wss, d, n, t);
+    if a.grow == 0 {
+        let _ = WSS_write(wss, d, n, t);
+        return;
+    }
+    let msg = std::slice::from_raw_parts(d.cast::<u8>(), n as usize);
+    let len = 4096 + usize::from(a.grow) * 1500;
+    let big: Vec<u8> = msg.iter().chain(b"x").cycle().take(len).copied().collect();
+    if a.grow == 3 {
+        let (first, second) = big.split_at(len / 2);
+        if WSS_writeFragment(wss, first.as_ptr().cast(), first.len() as c_int, 0, 0) == LWIP_WS_OK {
+            // Refused (e.g. the queue is full): the message stays open, which the
+            // connection must survive too.
+            let _ = WSS_writeFragment(wss, second.as_ptr().cast(), second.len() as c_int, 0, 1);
+        }
+    } else {
+        let _ = WSS_write(wss, big.as_ptr().cast(), len as c_int, 0);
+    }
 }
 
 unsafe extern "C" fn on_ping(o: *mut WSSCB, _w: *mut WSS, _d: *mut c_void, _n: c_int) {
@@ -144,6 +165,7 @@ unsafe fn setup() {
         after_close: 0,
         max_message: 1000,
         send_queue: 4096,
+        grow: 0,
         wss: WSS {
             _opaque: [0; LWIP_WS_WSS_WORDS],
         },
@@ -215,7 +237,9 @@ fuzz_target!(|data: &[u8]| unsafe {
     a.send_queue = 256 + u32::from(r.u16() % 8192);
     let fail_writes = u32::from(r.u16()) | (u32::from(r.byte()) << 16);
     let fail_outputs = u32::from(r.byte());
-    let valid_request = r.byte() & 1 == 1;
+    let flags = r.byte();
+    let valid_request = flags & 1 == 1;
+    a.grow = (flags >> 1) & 3;
     let baseline = usage();
     if !connect() {
         panic!("no connection accepted");
