@@ -192,6 +192,20 @@ impl Conn {
         self.engine_mut().ok_or(OpError::State)
     }
 
+    /// lwIP refused a write with an error other than `ERR_MEM`: the connection is aborted
+    /// at the next callback.
+    fn lwip_failed(&mut self) -> OpError {
+        self.flags |= FATAL;
+        OpError::Lwip
+    }
+
+    /// The heap ran out where the connection cannot go on: it ends with
+    /// [`Ending::NoMem`] at the next callback.
+    fn out_of_memory(&mut self) {
+        self.flags |= FATAL;
+        self.ending = Some(Ending::NoMem);
+    }
+
     /// Parks the engine when it has nothing in progress (see `Connection::park`): its
     /// heap goes back, the connection keeps only what it must remember.
     fn park_if_idle(&mut self) {
@@ -494,8 +508,7 @@ pub unsafe fn write(conn: *mut Conn, text: bool, data: &[u8]) -> Result<(), OpEr
                         return Ok(());
                     }
                     if e != err::MEM {
-                        (*conn).flags |= FATAL;
-                        return Err(OpError::Lwip);
+                        return Err((*conn).lwip_failed());
                     }
                 }
             }
@@ -546,8 +559,7 @@ unsafe fn write_direct(
             return None;
         }
         if e != err::OK {
-            (*conn).flags |= FATAL;
-            return Some(Err(OpError::Lwip));
+            return Some(Err((*conn).lwip_failed()));
         }
         if take > 0 {
             let e = write_copy(pcb, data.get(..take).unwrap_or_default());
@@ -555,8 +567,7 @@ unsafe fn write_direct(
                 // The header is out: the whole payload follows from the queue.
                 take = 0;
             } else if e != err::OK {
-                (*conn).flags |= FATAL;
-                return Some(Err(OpError::Lwip));
+                return Some(Err((*conn).lwip_failed()));
             }
         }
         let rest = data.get(take..).unwrap_or_default();
@@ -565,8 +576,7 @@ unsafe fn write_direct(
             .map(|engine| engine.sent_direct(text, fragment, rest));
         if !matches!(queued, Some(Ok(()))) {
             // Half a frame is out and the rest cannot follow.
-            (*conn).flags |= FATAL;
-            (*conn).ending = Some(Ending::NoMem);
+            (*conn).out_of_memory();
             return Some(Err(OpError::NoMem));
         }
         sys::lwipws_output(pcb);
@@ -841,8 +851,7 @@ pub(crate) unsafe fn feed(mut conn: *mut Conn, piece: &mut [u8]) -> Option<*mut 
                 Ok(engine) => engine,
                 Err(OpError::NoMem) => {
                     // A parked engine could not wake: the connection cannot go on.
-                    (*conn).flags |= FATAL;
-                    (*conn).ending = Some(Ending::NoMem);
+                    (*conn).out_of_memory();
                     return Some(conn);
                 }
                 Err(_) => return Some(conn),
@@ -1034,8 +1043,7 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                             .and_then(|e| e.stage_delivered(payload))
                             .map(<[u8]>::as_mut_ptr);
                         let Some(p) = staged else {
-                            (*conn).flags |= FATAL;
-                            (*conn).ending = Some(Ending::NoMem);
+                            (*conn).out_of_memory();
                             return Some(conn);
                         };
                         call_hook(conn, || (hooks.message)(conn, p, len, text))

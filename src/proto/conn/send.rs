@@ -12,14 +12,8 @@ impl Connection {
     /// Queue a whole message as one frame (text or binary). The client masks it with
     /// `mask` (ignored by the server). Text is sent as given (not validated).
     pub fn send(&mut self, text: bool, payload: &[u8], mask: [u8; 4]) -> Result<(), SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        if self.tx_fragment.is_some() {
-            return Err(SendError::FragmentState);
-        }
-        let opcode = if text { OP_TEXT } else { OP_BINARY };
-        self.queue_data(opcode, true, payload, mask)
+        let (opcode, fin) = self.data_frame(text, None)?;
+        self.queue_data(opcode, fin, payload, mask)
     }
 
     /// Queue one fragment of a message: the first call of a message gives its kind, later
@@ -31,18 +25,34 @@ impl Connection {
         fin: bool,
         mask: [u8; 4],
     ) -> Result<(), SendError> {
+        let (opcode, fin) = self.data_frame(text, Some(fin))?;
+        self.queue_data(opcode, fin, payload, mask)?;
+        self.data_sent(text, Some(fin));
+        Ok(())
+    }
+
+    /// Opcode and FIN bit of the data frame that may go out now (RFC 6455 §5.4), for every
+    /// send path: a whole message (`fragment: None`) or a fragment (`Some(fin)`; the first
+    /// fragment's `text` gives the message's kind, later ones must match).
+    fn data_frame(&self, text: bool, fragment: Option<bool>) -> Result<(u8, bool), SendError> {
         if self.state != State::Open {
             return Err(SendError::NotOpen);
         }
-        let opcode = match self.tx_fragment {
-            Some(kind) if kind != text => return Err(SendError::FragmentState),
-            Some(_) => OP_CONTINUATION,
-            None if text => OP_TEXT,
-            None => OP_BINARY,
-        };
-        self.queue_data(opcode, fin, payload, mask)?;
-        self.tx_fragment = if fin { None } else { Some(text) };
-        Ok(())
+        let first = if text { OP_TEXT } else { OP_BINARY };
+        match (fragment, self.tx_fragment) {
+            (None, None) => Ok((first, true)),
+            (Some(fin), None) => Ok((first, fin)),
+            (Some(fin), Some(kind)) if kind == text => Ok((OP_CONTINUATION, fin)),
+            (None, Some(_)) | (Some(_), Some(_)) => Err(SendError::FragmentState),
+        }
+    }
+
+    /// A data frame from [`Connection::data_frame`] went out: a fragment leaves its
+    /// message open until the final one.
+    fn data_sent(&mut self, text: bool, fragment: Option<bool>) {
+        if let Some(fin) = fragment {
+            self.tx_fragment = (!fin).then_some(text);
+        }
     }
 
     /// Fast path for small messages: when nothing is queued, encode `payload` as one whole
@@ -58,18 +68,12 @@ impl Connection {
         mask: [u8; 4],
         out: &mut [u8],
     ) -> Result<Option<usize>, SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        if self.tx_fragment.is_some() {
-            return Err(SendError::FragmentState);
-        }
+        let (opcode, fin) = self.data_frame(text, None)?;
         if self.queued() != 0 {
             return Ok(None);
         }
-        let opcode = if text { OP_TEXT } else { OP_BINARY };
         let mask = self.client_mask(mask);
-        let (header, header_len) = encode_header(true, opcode, payload.len() as u64, mask);
+        let (header, header_len) = encode_header(fin, opcode, payload.len() as u64, mask);
         let total = header_len + payload.len();
         if total > self.cfg.max_queue_bytes {
             return Err(SendError::TooLarge);
@@ -99,16 +103,7 @@ impl Connection {
         fragment: Option<bool>,
         len: usize,
     ) -> Result<Option<([u8; MAX_HEADER_LEN], usize)>, SendError> {
-        if self.state != State::Open {
-            return Err(SendError::NotOpen);
-        }
-        let (opcode, fin) = match (fragment, self.tx_fragment) {
-            (None, Some(_)) => return Err(SendError::FragmentState),
-            (None, None) => (if text { OP_TEXT } else { OP_BINARY }, true),
-            (Some(_), Some(kind)) if kind != text => return Err(SendError::FragmentState),
-            (Some(fin), Some(_)) => (OP_CONTINUATION, fin),
-            (Some(fin), None) => (if text { OP_TEXT } else { OP_BINARY }, fin),
-        };
+        let (opcode, fin) = self.data_frame(text, fragment)?;
         if self.queued() != 0 || self.is_client() {
             return Ok(None);
         }
@@ -134,9 +129,7 @@ impl Connection {
         rest: &[u8],
     ) -> Result<(), SendError> {
         self.busy = true;
-        if let Some(fin) = fragment {
-            self.tx_fragment = if fin { None } else { Some(text) };
-        }
+        self.data_sent(text, fragment);
         if rest.is_empty() {
             return Ok(());
         }
