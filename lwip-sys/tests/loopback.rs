@@ -258,3 +258,28 @@ fn tcp_echo_over_loopback_returns_memory() {
     assert_eq!(usage(), baseline, "lwIP heap or pools not back to baseline");
     assert_eq!(unsafe { lwipws_stats_mem_err() }, 0);
 }
+
+/// The host port's `LWIP_RAND()` (what lwip-ws masks client frames with, RFC 6455 §5.3) gives
+/// all 32 bits and does not repeat, within a thread or across threads (each has its own pool).
+/// glibc's `rand()`, the port's former source, never sets bit 31 and fails the first check.
+#[test]
+fn lwip_rand_gives_32_bits_and_never_repeats() {
+    fn draw(n: usize) -> Vec<u64> {
+        // Pairs of words: 64-bit values, so a repeat by chance is negligible (~2^-45).
+        (0..n)
+            .map(|_| unsafe { (u64::from(lwipws_rand()) << 32) | u64::from(lwipws_rand()) })
+            .collect()
+    }
+    // More than two pool refills (4 KiB = 512 pairs) per thread.
+    let here = draw(1200);
+    let there = std::thread::spawn(|| draw(1200)).join().unwrap();
+    let high = here
+        .iter()
+        .filter(|v| *v >> 63 == 1 || (*v >> 31) & 1 == 1)
+        .count();
+    assert!(high > 300, "bit 31 set in only {high} of 1200 pairs");
+    let mut all: Vec<u64> = here.iter().chain(&there).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 2400, "repeated random words");
+}

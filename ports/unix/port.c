@@ -1,8 +1,13 @@
 /*
- * lwIP system glue for Linux hosts with NO_SYS=1: sys_now() with a test offset, one-time
- * initialisation and the main-loop step.
+ * lwIP system glue for Linux hosts with NO_SYS=1: sys_now() with a test offset, LWIP_RAND()'s
+ * random source, one-time initialisation and the main-loop step.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -27,6 +32,61 @@ u32_t sys_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     u64_t ms = (u64_t)ts.tv_sec * 1000u + (u64_t)ts.tv_nsec / 1000000u;
     return (u32_t)ms + time_offset_ms;
+}
+
+/* Fills buf from the kernel: getrandom(), or /dev/urandom on kernels without it. */
+static int fill_random(unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    int tries = 0;
+    while (got < len && tries++ < 100) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
+        if (n > 0) {
+            got += (size_t)n;
+        } else if (n < 0 && errno == ENOSYS) {
+            break;
+        } else if (n < 0 && errno != EINTR) {
+            return -1;
+        }
+    }
+    if (got < len) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return -1;
+        }
+        tries = 0;
+        while (got < len && tries++ < 100) {
+            ssize_t n = read(fd, buf + got, len - got);
+            if (n > 0) {
+                got += (size_t)n;
+            } else if (n == 0 || errno != EINTR) {
+                break;
+            }
+        }
+        close(fd);
+    }
+    return got == len ? 0 : -1;
+}
+
+uint32_t unixport_rand(void)
+{
+    /* One pool per thread: no lock, and no two threads ever get the same bytes. */
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t used = sizeof pool;
+    if (used + 4 > sizeof pool) {
+        if (fill_random(pool, sizeof pool) != 0) {
+            fprintf(stderr, "unixport: no random source (getrandom, /dev/urandom): %s\n",
+                    strerror(errno));
+            abort();
+        }
+        used = 0;
+    }
+    uint32_t r;
+    memcpy(&r, pool + used, sizeof r);
+    /* A handed-out word is not kept in the pool. */
+    memset(pool + used, 0, sizeof r);
+    used += sizeof r;
+    return r;
 }
 
 void unixport_advance_time(u32_t ms)

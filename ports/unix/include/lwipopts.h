@@ -9,7 +9,7 @@
 #ifndef LWIP_WS_UNIX_LWIPOPTS_H
 #define LWIP_WS_UNIX_LWIPOPTS_H
 
-#include <stdlib.h> /* rand() for LWIP_RAND */
+#include <stdint.h> /* uint32_t for unixport_rand() (lwIP's u32_t is not defined yet) */
 
 /* ---- system model ------------------------------------------------------------ */
 
@@ -132,10 +132,16 @@
 
 /* ---- randomness ---------------------------------------------------------------------- */
 
-/* Local ports and (through lwipws_rand) WebSocket mask keys in tests. Not suitable for
- * products: firmware should use a hardware RNG. */
+/* Local ports and (through lwipws_rand) WebSocket mask keys and handshake nonces. RFC 6455
+ * section 5.3 wants mask keys from a strong source of entropy: unixport_rand() (port.c)
+ * hands out 32-bit words from a per-thread pool that the kernel's getrandom() refills.
+ * (glibc's rand() would be predictable, and has only 31 bits.) Firmware: a hardware RNG. */
 #ifndef LWIP_RAND
-#define LWIP_RAND()                     ((u32_t)rand())
+#ifdef __cplusplus
+extern "C"
+#endif
+uint32_t unixport_rand(void);
+#define LWIP_RAND()                     ((u32_t)unixport_rand())
 #endif
 
 /* ---- statistics ------------------------------------------------------------------------ */

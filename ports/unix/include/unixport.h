@@ -33,6 +33,13 @@ void unixport_poll(void);
 /* Advances time by ms in 250 ms steps (TCP_TMR_INTERVAL), polling after each step. */
 void unixport_run_for(u32_t ms);
 
+/* 32 random bits from the kernel's entropy source (getrandom(), /dev/urandom if that is
+ * missing), served from a per-thread pool of 4 KiB: lwipopts.h's LWIP_RAND(). Aborts
+ * with a message when neither source works (weak mask keys are never handed out). A child
+ * created by fork() must not use lwIP before exec: it would repeat the rest of its parent's
+ * pool. Any thread may call it. */
+uint32_t unixport_rand(void);
+
 /* Copies one received Ethernet frame into a PBUF_POOL pbuf and hands it to nif->input.
  * Returns 1 when delivered, 0 when dropped (no pool buffer, or input refused it). For
  * netif drivers. */
