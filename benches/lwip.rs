@@ -3,8 +3,9 @@
 //! same run, broadcast fan-out to 100 and 1,000 connections (next to a raw TCP
 //! broadcast), the state and heap a connection holds, heap allocations per message, and
 //! the peak heap of 100 busy connections. Prints figures (markdown); never asserts on
-//! time. Run through `scripts/bench`, which raises lwIP's pool sizes for the 1,000
-//! connections (see there).
+//! time. Run through `scripts/bench`, which builds lwIP with the benchmark's own
+//! `benches/lwipopts/lwipopts.h` (the host configuration with pools for the 1,000
+//! connections).
 //!
 //! Everything runs in one process, one thing after the other: lwIP (compiled from source,
 //! `NO_SYS=1`, loopback netif on 127.0.0.1) is global state. Both ends of every connection
@@ -1346,7 +1347,7 @@ fn main() {
             let enough = pcbs >= 2 * n as i64 + 16;
             if !enough {
                 eprintln!(
-                    "fan-out to {n}: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see scripts/bench)"
+                    "fan-out to {n}: skipped, MEMP_NUM_TCP_PCB is {pcbs} (see benches/lwipopts/lwipopts.h)"
                 );
             }
             enough
