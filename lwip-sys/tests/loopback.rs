@@ -265,7 +265,7 @@ fn tcp_echo_over_loopback_returns_memory() {
 #[test]
 fn lwip_rand_gives_32_bits_and_never_repeats() {
     fn draw(n: usize) -> Vec<u64> {
-        // Pairs of words: 64-bit values, so a repeat by chance is negligible (~2^-45).
+        // Pairs of words: 64-bit values, so a repeat among 2,400 by chance is ~10^-13.
         (0..n)
             .map(|_| unsafe { (u64::from(lwipws_rand()) << 32) | u64::from(lwipws_rand()) })
             .collect()
