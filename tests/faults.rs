@@ -148,6 +148,19 @@ fn close_cleanly(srv: &mut RawServer, mut c: Box<RawClient>) {
     c.finish(false);
 }
 
+/// Closes cleanly, then checks that lwIP's heap and pools are back at `baseline` and stops
+/// the server.
+fn end_with_memory_back(
+    mut srv: Box<RawServer>,
+    c: Box<RawClient>,
+    baseline: (i64, Vec<(String, i64)>),
+) {
+    close_cleanly(&mut srv, c);
+    settle();
+    assert_eq!(usage(), baseline);
+    stop_raw_server(srv);
+}
+
 #[test]
 fn tcp_write_and_tcp_output_err_mem_delay_frames_but_never_lose_or_tear_them() {
     let _g = lock();
@@ -246,10 +259,7 @@ fn direct_writes_queue_only_what_lwip_cannot_take() {
         ],
         "every frame once, whole and in order"
     );
-    close_cleanly(&mut srv, c);
-    settle();
-    assert_eq!(usage(), baseline);
-    stop_raw_server(srv);
+    end_with_memory_back(srv, c, baseline);
 }
 
 /// With `WSS_setIdleRelease(wss, 0)` an idle connection keeps its engine and buffers:
@@ -290,10 +300,7 @@ fn with_idle_release_off_an_idle_connection_keeps_its_memory_and_never_allocates
         held,
         "the same memory, nothing grown"
     );
-    close_cleanly(&mut srv, c);
-    settle();
-    assert_eq!(usage(), baseline);
-    stop_raw_server(srv);
+    end_with_memory_back(srv, c, baseline);
 }
 
 fn payload_bytes(n: usize) -> Vec<u8> {
@@ -342,16 +349,13 @@ fn empty_segment_pool_heap_and_pbuf_pools_delay_frames_but_never_lose_them() {
             "{what}: the connection survives"
         );
     }
-    close_cleanly(&mut srv, c);
-    settle();
-    assert_eq!(usage(), baseline);
-    stop_raw_server(srv);
+    end_with_memory_back(srv, c, baseline);
 }
 
 #[test]
 fn incoming_frames_survive_an_empty_heap_on_the_receiving_side() {
     let _g = lock();
-    let mut srv = raw_server(PORT);
+    let srv = raw_server(PORT);
     settle();
     let baseline = usage();
     let mut c = upgraded();
@@ -364,10 +368,7 @@ fn incoming_frames_survive_an_empty_heap_on_the_receiving_side() {
     pump(20_000, || !c.frames().is_empty());
     assert_eq!(c.frames(), vec![(0x81, b"before".to_vec())], "echoed once");
     assert_eq!(srv.side.messages(), vec![(true, b"before".to_vec())]);
-    close_cleanly(&mut srv, c);
-    settle();
-    assert_eq!(usage(), baseline);
-    stop_raw_server(srv);
+    end_with_memory_back(srv, c, baseline);
 }
 
 #[test]
