@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
@@ -94,10 +95,26 @@ void unixport_advance_time(u32_t ms)
     time_offset_ms += ms;
 }
 
+/* libslirp writes to host sockets whose peer may be gone (a client that aborted during
+ * a broadcast): that must be an EPIPE slirp handles, not a SIGPIPE that kills the
+ * program. A handler the program installed itself is kept. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        sigaction(SIGPIPE, &ign, NULL);
+    }
+}
+
 void unixport_init(void)
 {
     if (!initialised) {
         initialised = 1;
+        ignore_sigpipe();
         lwip_init();
     }
 }

@@ -23,7 +23,10 @@ u32_t sys_now(void);
 void unixport_advance_time(u32_t ms);
 
 /* Calls lwip_init() the first time; later calls do nothing. lwIP's loopback netif then
- * serves 127.0.0.1. */
+ * serves 127.0.0.1. The first call also sets SIGPIPE to SIG_IGN (unless the program
+ * installed a handler of its own): libslirp and the TAP driver write to descriptors
+ * whose peer may be gone, and that must give EPIPE, not kill the program (exit 141).
+ * hostnet_start() and the netif set-up functions call it. */
 void unixport_init(void);
 
 /* One main-loop step: delivers frames queued on loopback netifs (netif_poll_all) and
