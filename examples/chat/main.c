@@ -1,13 +1,22 @@
 /*
- * chat SPEC [PORT] [--seconds N] [--max-message BYTES]
+ * chat SPEC [PORT] [--seconds N] [--max-message BYTES] [--budget BYTES]
+ *      [--allow-origin LIST]
  *
  * One lwIP port serves a page and two WebSocket endpoints (WSListener):
  *   GET /      the page in index.html (a small chat/echo client)
- *   GET /ws    chat: every message is broadcast to every open /ws connection
- *   GET /echo  echo: every message goes back to its sender with its type; the text
- *              "close:CODE" makes the server close the connection with CODE instead
+ *   GET /ws    chat: every message is broadcast to every open /ws connection (whole
+ *              messages, at most --max-message bytes, default the library's 65536)
+ *   GET /echo  echo: every message goes back to its sender with its type, streamed
+ *              piece by piece, so any size (up to 2 GiB) echoes in bounded memory; the
+ *              text "close:CODE" makes the server close the connection with CODE instead
  * SPEC is a hostnet network (hostnet.h): "slirp:HOSTPORT:GUESTPORT", "tap:IF:IP:HOSTIP"
- * or "loop"; PORT is lwIP's port (default: slirp's GUESTPORT, else 80). Runs until SIGINT/SIGTERM or for N seconds, then shuts down cleanly.
+ * or "loop"; PORT is lwIP's port (default: slirp's GUESTPORT, else 80). Runs until
+ * SIGINT/SIGTERM or for N seconds, then shuts down cleanly.
+ *
+ * Hostile-network policy: all connections share one heap budget (--budget, default
+ * 4 MiB; 0: unlimited); WebSocket upgrades are accepted only from the origins in
+ * --allow-origin (comma-separated, "*": any; default: no Origin or the page's own);
+ * the library's handshake, keep-alive and message timeouts keep their defaults.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +28,11 @@
 #include "lwip_ws.h"
 #include "page.h" /* index_html[], index_html_len: generated from index.html */
 
-#define POOL_SIZE 64
+#define POOL_SIZE 256
 #define MAX_SECONDS (7L * 24 * 3600)
+#define DEFAULT_BUDGET (4UL * 1024 * 1024)
+/* /echo's send queue: a paused reader lets it drain below half before reading on. */
+#define ECHO_SEND_QUEUE (256 * 1024)
 
 /* The callbacks of one endpoint; WSSCB first so the callbacks can cast back. */
 typedef struct {
@@ -30,8 +42,12 @@ typedef struct {
 static WSListener listener;
 static WSS pool[POOL_SIZE];
 static const Endpoint *slotEndpoint[POOL_SIZE]; /* NULL: the slot is free */
+static char slotPaused[POOL_SIZE];  /* /echo: reading paused until the queue drains */
+static char slotFailed[POOL_SIZE];  /* /echo: closing after a failed write */
 static unsigned long maxMessage;
-static unsigned long accepted, rejectedFull, dropped, closed;
+static unsigned long budget = DEFAULT_BUDGET;
+static const char *allowOrigin; /* NULL: the library's same-origin policy */
+static unsigned long accepted, rejectedFull, rejectedOther, dropped, closed, echoFailed;
 static volatile sig_atomic_t stop;
 
 static Endpoint chat, echo;
@@ -45,6 +61,25 @@ static void onSignal(int sig)
 static int slotOf(const WSS *wss)
 {
     return (int)(wss - pool);
+}
+
+/* Logs why an upgrade was refused, once per reason (a flood must not flood the log;
+ * the summary at exit counts them all). */
+static void logRefusal(HttpRequest *req, int reason, const char *what)
+{
+    static char logged[8];
+    ip_addr_t addr;
+    uint16_t port = 0;
+    if (reason < 0 || reason >= (int)sizeof logged || logged[reason]) {
+        return;
+    }
+    logged[reason] = 1;
+    if (HttpRequest_peerAddr(req, &addr, &port) == LWIP_WS_OK) {
+        fprintf(stderr, "chat: upgrade from %s:%u refused: %s (logged once)\n",
+                ipaddr_ntoa(&addr), (unsigned)port, what);
+    } else {
+        fprintf(stderr, "chat: upgrade refused: %s (logged once)\n", what);
+    }
 }
 
 /* Queues one message; a full send queue drops it for this client and counts it. */
@@ -70,18 +105,93 @@ static void onChatFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
     }
 }
 
+/* /echo is streamed: the library delivers pieces (chunkFp), never whole messages. */
 static void onEchoFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
 {
     (void)o;
-    if (isTxt && len > 6 && len < 12 && strncmp((const char *)data, "close:", 6) == 0) {
-        int code = atoi((const char *)data + 6); /* data is NUL-terminated */
-        int rc = WSS_close(wss, code);
-        if (rc != LWIP_WS_OK) {
-            fprintf(stderr, "chat: close(%d): %s\n", code, WSS_errorText(rc));
-        }
+    (void)wss;
+    (void)data;
+    (void)len;
+    (void)isTxt;
+}
+
+/* "close:CODE" as one whole small text message: close with CODE. */
+static int echoCloseCommand(WSS *wss, const char *data, int len)
+{
+    char text[12];
+    int code, rc;
+    if (len <= 6 || len >= (int)sizeof text || strncmp(data, "close:", 6) != 0) {
+        return 0;
+    }
+    memcpy(text, data, (size_t)len); /* a piece is not NUL-terminated */
+    text[len] = '\0';
+    code = atoi(text + 6);
+    rc = WSS_close(wss, code);
+    if (rc != LWIP_WS_OK) {
+        fprintf(stderr, "chat: close(%d): %s\n", code, WSS_errorText(rc));
+    }
+    return 1;
+}
+
+/* Each piece goes straight back as a fragment of the same message. When the send queue
+ * is over half full, reading pauses (the TCP window closes, the sender waits) until it
+ * has drained: memory stays bounded whatever the message size. */
+static void onEchoChunk(WSSCB *o, WSS *wss, void *data, int len, int isTxt, uint64_t offset,
+                        int last)
+{
+    int slot = slotOf(wss), rc;
+    (void)o;
+    if (slotFailed[slot]) {
         return;
     }
-    sendOrDrop(wss, data, len, isTxt);
+    if (offset == 0 && last && isTxt && echoCloseCommand(wss, (const char *)data, len)) {
+        return;
+    }
+    if (len == 0 && !last) {
+        return; /* nothing to forward; the final piece always comes */
+    }
+    rc = WSS_writeFragment(wss, data, len, isTxt, last);
+    if (rc != LWIP_WS_OK) {
+        /* Never drop a piece silently: the echo would be corrupt. */
+        fprintf(stderr, "chat: echo slot %d: fragment of %d bytes at %lu: %s; closing 1011\n",
+                slot, len, (unsigned long)offset, WSS_errorText(rc));
+        slotFailed[slot] = 1;
+        echoFailed++;
+        WSS_close(wss, 1011);
+        return;
+    }
+    if (!slotPaused[slot] && WSS_queued(wss) > ECHO_SEND_QUEUE / 2) {
+        if (WSS_pauseRead(wss) == LWIP_WS_OK) {
+            slotPaused[slot] = 1;
+        }
+    }
+}
+
+static void resumeEcho(WSS *wss)
+{
+    int slot = slotOf(wss);
+    if (slotPaused[slot] && WSS_queued(wss) <= ECHO_SEND_QUEUE / 2) {
+        slotPaused[slot] = 0;
+        WSS_resumeRead(wss); /* may deliver held pieces, which may pause again */
+    }
+}
+
+static void onEchoWritable(WSSCB *o, WSS *wss)
+{
+    (void)o;
+    resumeEcho(wss);
+}
+
+/* writableFp follows only a write that would have blocked; a pause after a write that
+ * succeeded is lifted here, from the main loop, once the queue has drained. */
+static void resumeDrainedEchoes(void)
+{
+    int i;
+    for (i = 0; i < POOL_SIZE; i++) {
+        if (slotPaused[i] && slotEndpoint[i] == &echo) {
+            resumeEcho(&pool[i]);
+        }
+    }
 }
 
 static void onClose(WSSCB *o, WSS *wss, int status)
@@ -89,6 +199,8 @@ static void onClose(WSSCB *o, WSS *wss, int status)
     (void)o;
     (void)status;
     slotEndpoint[slotOf(wss)] = NULL; /* the last callback: the slot is free again */
+    slotPaused[slotOf(wss)] = 0;
+    slotFailed[slotOf(wss)] = 0;
     closed++;
 }
 
@@ -100,12 +212,23 @@ static void upgrade(HttpRequest *req, Endpoint *e)
     }
     if (i == POOL_SIZE) {
         rejectedFull++;
+        logRefusal(req, 0, "connection pool full (503)");
         HttpRequest_reject(req, 503);
         return;
     }
     WSS_destructor(&pool[i]); /* a previous connection's state, if any */
     rc = WSS_constructor(&pool[i], &e->cb, 1024, 4096);
-    if (rc == LWIP_WS_OK && maxMessage != 0) {
+    if (rc == LWIP_WS_OK && e == &echo) {
+        /* Any size: the limit that matters is the send queue, set back down after
+         * WSS_setMaxMessage raised it to hold a whole message. */
+        rc = WSS_setMaxMessage(&pool[i], 0x7FFFFFFFUL);
+        if (rc == LWIP_WS_OK) {
+            rc = WSS_setSendQueue(&pool[i], ECHO_SEND_QUEUE);
+        }
+        if (rc == LWIP_WS_OK) {
+            rc = WSS_setStreaming(&pool[i], 1);
+        }
+    } else if (rc == LWIP_WS_OK && maxMessage != 0) {
         rc = WSS_setMaxMessage(&pool[i], (uint32_t)maxMessage);
     }
     if (rc != LWIP_WS_OK) {
@@ -113,9 +236,14 @@ static void upgrade(HttpRequest *req, Endpoint *e)
         HttpRequest_reject(req, 500);
         return;
     }
-    if (WSS_upgrade(&pool[i], req) == LWIP_WS_OK) { /* else the library answered */
+    slotPaused[i] = 0;
+    slotFailed[i] = 0;
+    if (WSS_upgrade(&pool[i], req) == LWIP_WS_OK) {
         slotEndpoint[i] = e;
         accepted++;
+    } else { /* the library answered with the HTTP error */
+        rejectedOther++;
+        logRefusal(req, 1, "invalid upgrade request (library answered 4xx/5xx)");
     }
 }
 
@@ -125,6 +253,8 @@ static void onRequest(WSListener *l, HttpRequest *req)
     (void)l;
     if (strcmp(path, "/ws") == 0 || strcmp(path, "/echo") == 0) {
         if (!HttpRequest_isWebSocket(req)) {
+            rejectedOther++;
+            logRefusal(req, 2, "not a WebSocket upgrade (400)");
             HttpRequest_reject(req, 400);
         } else {
             upgrade(req, path[1] == 'w' ? &chat : &echo);
@@ -169,7 +299,10 @@ static void shutdownAll(void)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s SPEC [PORT] [--seconds N] [--max-message BYTES]\n", argv0);
+    fprintf(stderr,
+            "usage: %s SPEC [PORT] [--seconds N] [--max-message BYTES] [--budget BYTES]\n"
+            "       [--allow-origin ORIGIN[,ORIGIN...] | --allow-origin '*']\n",
+            argv0);
     return 2;
 }
 
@@ -213,13 +346,17 @@ int main(int argc, char **argv)
             seconds = atol(argv[++i]);
         } else if (strcmp(argv[i], "--max-message") == 0 && i + 1 < argc) {
             maxMessage = strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
+            budget = strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--allow-origin") == 0 && i + 1 < argc) {
+            allowOrigin = argv[++i];
         } else {
             return usage(argv[0]);
         }
     }
     if (port <= 0 || port > 65535 || seconds <= 0 || seconds > MAX_SECONDS ||
-        maxMessage > 0x7FFFFFFFUL) {
-        fprintf(stderr, "%s: bad PORT, --seconds or --max-message\n", argv[0]);
+        maxMessage > 0x7FFFFFFFUL || budget / 2 > 0x7FFFFFFFUL) {
+        fprintf(stderr, "%s: bad PORT, --seconds, --max-message or --budget\n", argv[0]);
         return 2;
     }
     signal(SIGTERM, onSignal);
@@ -228,13 +365,21 @@ int main(int argc, char **argv)
 
     WSSCB_constructor(&chat.cb, onChatFrame, onClose, NULL);
     WSSCB_constructor(&echo.cb, onEchoFrame, onClose, NULL);
+    echo.cb.chunkFp = onEchoChunk;
+    echo.cb.writableFp = onEchoWritable;
 
     if (hostnet_start(argv[1]) < 0) {
         return 1;
     }
-    rc = WSListener_constructor(&listener, onRequest);
+    rc = lwipws_setHeapBudget((uint32_t)budget);
+    if (rc == LWIP_WS_OK) {
+        rc = WSListener_constructor(&listener, onRequest);
+    }
     if (rc == LWIP_WS_OK) {
         rc = WSListener_setLimits(&listener, 64, 4096);
+    }
+    if (rc == LWIP_WS_OK) {
+        rc = WSListener_setOrigins(&listener, allowOrigin);
     }
     if (rc == LWIP_WS_OK) {
         rc = WSListener_listen(&listener, NULL, (uint16_t)port);
@@ -243,6 +388,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: listen on port %d: %s\n", argv[0], port, WSS_errorText(rc));
         return 1;
     }
+    printf("policy: heap budget %lu bytes%s, WebSocket origins: %s\n", budget,
+           budget == 0 ? " (unlimited)" : "",
+           allowOrigin != NULL ? allowOrigin : "same origin (or no Origin header)");
     printReady(argv[1], port);
 
     deadline = time(NULL) + seconds;
@@ -252,9 +400,11 @@ int main(int argc, char **argv)
             shutdownAll();
             return 1;
         }
+        resumeDrainedEchoes();
     }
     shutdownAll();
-    printf("chat: %lu accepted, %lu refused (pool full), %lu closed, %lu dropped writes\n",
-           accepted, rejectedFull, closed, dropped);
+    printf("chat: %lu accepted, %lu refused (pool full), %lu refused (bad request), "
+           "%lu closed, %lu dropped writes, %lu echoes failed\n",
+           accepted, rejectedFull, rejectedOther, closed, dropped, echoFailed);
     return 0;
 }
