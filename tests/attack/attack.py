@@ -430,8 +430,11 @@ async def huge_echo(size=16 << 20):
     conn = await client("/echo", max_size=None, compression=None)
     try:
         with RssWatch() as rss:
+            # Receive while sending: the echo comes back in fragments as it goes out,
+            # and a client that stops reading would stall both directions.
+            receiving = asyncio.create_task(conn.recv())
             await conn.send(data)
-            got = await asyncio.wait_for(conn.recv(), 60)
+            got = await asyncio.wait_for(receiving, 60)
         growth = rss.growth()
     finally:
         await conn.close()
