@@ -40,8 +40,16 @@ pub struct Config {
     /// header) while the connection is busy, and releases them when it is idle. Default
     /// 1024.
     pub start_size: usize,
-    /// The buffer grows in steps of this many bytes (0: grow to exactly what is needed).
-    /// Default 1024.
+    /// The receive buffer grows in steps of this many bytes, or of a quarter of its
+    /// current size when that is more (0: only the quarter). Default 1024.
+    ///
+    /// The receive buffer grows with the bytes that have arrived, never with the length a
+    /// frame header announces (which is only checked against `max_message`): while a
+    /// message of which `received` bytes have arrived is reassembled, its capacity is at
+    /// most `max(start_size, received + 1 + max(expand_size, received / 4))`, and never
+    /// more than `max_message + 1` nor (beyond `start_size`) more than the frame being read
+    /// still needs. Growth by at least a quarter keeps the copying of a large message
+    /// linear in its size.
     pub expand_size: usize,
     /// `false`: whole messages ([`Event::Message`]); `true`: streaming ([`Event::Chunk`]),
     /// no buffering. Default false.
@@ -635,11 +643,12 @@ impl Connection {
                 src: Src::Input(range),
             }));
         }
-        let still_to_come = frame.len - offset;
-        let need = (self.buf.len() as u64)
-            .saturating_add(still_to_come)
-            .saturating_add(1);
-        self.reserve_buf(need)?;
+        let received = (self.buf.len() as u64).saturating_add(piece.len() as u64);
+        let unread = frame
+            .len
+            .saturating_sub(offset.saturating_add(piece.len() as u64));
+        let frame_needs = received.saturating_add(unread);
+        self.reserve_buf(received.saturating_add(1), frame_needs.saturating_add(1))?;
         self.buf.extend_from_slice(piece);
         if !last {
             return Ok(None);
@@ -652,28 +661,35 @@ impl Connection {
         }))
     }
 
-    /// Make the message buffer hold `need` bytes without reallocating later: grow from
-    /// `start_size` in steps of `expand_size`, never past `max_message + 1`.
-    fn reserve_buf(&mut self, need: u64) -> Result<(), u16> {
+    /// Make the message buffer hold `need` bytes (what has arrived, plus the 0 byte): grow
+    /// from `start_size` in steps of `expand_size`, or of a quarter of the current
+    /// capacity when that is more (so a large message is copied a bounded number of
+    /// times, not once per step), never past `limit` (what the frame being read still
+    /// needs, announced but not arrived) unless `start_size` is more, nor past
+    /// `max_message + 1`. Memory follows the bytes received, never the bytes claimed.
+    fn reserve_buf(&mut self, need: u64, limit: u64) -> Result<(), u16> {
         let need = usize::try_from(need).map_err(|_| TOO_BIG)?;
         let cap = self.buf.capacity();
         if cap >= need {
             return Ok(());
         }
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let base = cap.max(self.cfg.start_size);
-        let target = if base >= need {
-            base
-        } else if self.cfg.expand_size == 0 {
-            need
+        let step = self.cfg.expand_size.max(base / 4);
+        let target = if base >= need || step == 0 {
+            base.max(need)
         } else {
-            let steps = (need - base).div_ceil(self.cfg.expand_size);
+            let steps = (need - base).div_ceil(step);
             steps
-                .checked_mul(self.cfg.expand_size)
+                .checked_mul(step)
                 .and_then(|grow| grow.checked_add(base))
                 .unwrap_or(need)
         };
         let ceiling = usize::try_from(self.cfg.max_message.saturating_add(1)).unwrap_or(usize::MAX);
-        let target = target.min(ceiling).max(need);
+        let target = target
+            .min(limit.max(self.cfg.start_size))
+            .min(ceiling)
+            .max(need);
         self.buf
             .try_reserve_exact(target - self.buf.len())
             .map_err(|_| INTERNAL_ERROR)
@@ -900,8 +916,8 @@ impl Connection {
             return None;
         }
         self.buf.clear();
-        self.reserve_buf((bytes.len() as u64).saturating_add(1))
-            .ok()?;
+        let need = (bytes.len() as u64).saturating_add(1);
+        self.reserve_buf(need, need).ok()?;
         self.buf.extend_from_slice(bytes);
         self.buf.push(0);
         self.buf_delivered = true;
