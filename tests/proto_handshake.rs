@@ -467,3 +467,26 @@ fn rfc6455_4_1_client_leaves_frames_after_101() {
         ]
     );
 }
+
+/// With a heap limit too small for the request head, the server refuses with 503 Service
+/// Unavailable (not 500: the budget, not the allocator, said no) and stays within it.
+#[test]
+fn heap_limit_refuses_request_head_with_503() {
+    let mut conn = Connection::server(Config::default(), 0);
+    conn.set_heap_limit(200);
+    let log = feed(&mut conn, REQUEST);
+    assert_eq!(
+        log,
+        vec![Ev::HandshakeFailed(HandshakeFailure::Server(
+            HandshakeError::Unavailable
+        ))]
+    );
+    assert!(conn.heap_bytes() <= 200, "{}", conn.heap_bytes());
+    let out = String::from_utf8(drain(&mut conn)).expect("ascii");
+    assert!(
+        out.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{out}"
+    );
+    assert_eq!(conn.state(), State::Closed);
+    assert_eq!(HandshakeError::Unavailable.status(), 503);
+}

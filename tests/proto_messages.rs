@@ -2,7 +2,7 @@
 
 mod proto_support;
 
-use lwip_ws::proto::frame::{OP_BINARY, OP_CONTINUATION, OP_PING, OP_TEXT};
+use lwip_ws::proto::frame::{OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_TEXT};
 use lwip_ws::proto::{Config, Event, State};
 use proto_support::*;
 
@@ -447,4 +447,34 @@ fn receive_buffer_stays_within_documented_bound() {
             capacities.len()
         );
     }
+}
+
+/// A heap limit set by the transport is never exceeded by the receive buffer: a message
+/// that needs more fails the connection with 1013 "heap budget" (try again later), and
+/// the close frame still goes out (the buffer's memory is given back first).
+#[test]
+fn heap_limit_fails_receive_with_1013() {
+    let mut server = open_server(Config::default());
+    let limit = server.heap_bytes() + 3000;
+    server.set_heap_limit(limit);
+    let bytes = c2s(true, OP_BINARY, &[5u8; 5000]);
+    let mut log = vec![];
+    for chunk in bytes.chunks(500) {
+        log.extend(feed(&mut server, chunk));
+        assert!(
+            server.heap_bytes() <= limit,
+            "{} > {limit}",
+            server.heap_bytes()
+        );
+    }
+    assert_eq!(log, vec![failed(1013)]);
+    assert_eq!(
+        frames(&drain(&mut server)),
+        vec![(true, OP_CLOSE, close_payload(1013, "heap budget"))]
+    );
+    // Within the limit, the same message is delivered.
+    let mut server = open_server(Config::default());
+    server.set_heap_limit(server.heap_bytes() + 6000);
+    let log = feed_chunked(&mut server, &bytes, &[500; 20]);
+    assert_eq!(log, vec![msg(false, &[5u8; 5000])]);
 }

@@ -429,3 +429,28 @@ fn an_idle_engine_parks_and_unparks_unchanged() {
         );
     }
 }
+
+/// A send that would take the engine's heap over the limit set by the transport is
+/// refused with `OutOfMemory` and queues nothing; smaller sends still go.
+#[test]
+fn heap_limit_refuses_send_with_out_of_memory() {
+    for client in [false, true] {
+        let mut conn = open_end(client, Config::default());
+        let limit = conn.heap_bytes().max(64) + 1000;
+        conn.set_heap_limit(limit);
+        assert_eq!(
+            conn.send(false, &[1u8; 2000], MASK),
+            Err(SendError::OutOfMemory)
+        );
+        assert_eq!(conn.queued(), 0, "nothing queued");
+        assert!(conn.heap_bytes() <= limit);
+        assert_eq!(conn.send(false, &[1u8; 500], MASK), Ok(()));
+        assert!(
+            conn.heap_bytes() <= limit,
+            "{} > {limit}",
+            conn.heap_bytes()
+        );
+        let sent = frames(&drain(&mut conn));
+        assert_eq!(sent, vec![(true, 2, vec![1u8; 500])]);
+    }
+}

@@ -6,6 +6,7 @@ use core::ops::Range;
 
 use crate::proto::close::{
     parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, PROTOCOL_ERROR, TOO_BIG,
+    TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
     apply_mask, parse_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
@@ -206,7 +207,8 @@ pub enum SendError {
     /// `send` while a fragmented message is in progress, or `send_fragment` with a
     /// different kind than the message started with.
     FragmentState,
-    /// The allocator refused memory.
+    /// The allocator refused memory, or the queue would take the engine's heap over the
+    /// limit set with [`Connection::set_heap_limit`].
     OutOfMemory,
 }
 
@@ -310,6 +312,8 @@ pub struct Connection {
     buf_delivered: bool,
     /// Bytes were received or queued since the last [`Connection::poll`].
     busy: bool,
+    /// Most bytes [`Connection::heap_bytes`] may reach by growing a buffer.
+    heap_limit: usize,
 }
 
 impl Connection {
@@ -333,6 +337,7 @@ impl Connection {
             buf: Vec::new(),
             buf_delivered: false,
             busy: false,
+            heap_limit: usize::MAX,
         }
     }
 
@@ -686,9 +691,14 @@ impl Connection {
                 .unwrap_or(need)
         };
         let ceiling = usize::try_from(self.cfg.max_message.saturating_add(1)).unwrap_or(usize::MAX);
+        let room = self.heap_room(cap);
+        if need > room {
+            return Err(TRY_AGAIN_LATER);
+        }
         let target = target
             .min(limit.max(self.cfg.start_size))
             .min(ceiling)
+            .min(room)
             .max(need);
         self.buf
             .try_reserve_exact(target - self.buf.len())
@@ -711,6 +721,9 @@ impl Connection {
             // In pieces (rare): collect the payload (at most 125 bytes) in `head`.
             if offset == 0 {
                 self.head.clear();
+                if len > self.heap_room(self.head.capacity()) {
+                    return Err(TRY_AGAIN_LATER);
+                }
                 self.head
                     .try_reserve_exact(len)
                     .map_err(|_| INTERNAL_ERROR)?;
@@ -778,15 +791,18 @@ impl Connection {
             INVALID_DATA => "invalid UTF-8",
             TOO_BIG => "message too big",
             INTERNAL_ERROR => "out of memory",
+            TRY_AGAIN_LATER => "heap budget",
             _ => "protocol error",
         };
-        if self.state == State::Open {
+        let open = self.state == State::Open;
+        // Receive buffers go first: their memory makes room for the close frame.
+        self.enter_closed();
+        if open {
             let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
             let mask = self.draw_mask(mask);
             let body = [&code.to_be_bytes()[..], reason.as_bytes()];
             let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
         }
-        self.enter_closed();
         Pending::Closed {
             code,
             reason: Err(reason),
@@ -928,6 +944,26 @@ impl Connection {
     /// accounting.
     pub fn heap_bytes(&self) -> usize {
         self.head.capacity() + self.out.capacity() + self.buf.capacity()
+    }
+
+    /// Limit the heap this engine may hold: no buffer grows so that
+    /// [`Connection::heap_bytes`] would exceed `limit` (default `usize::MAX`; a lower limit
+    /// does not shrink what is held already). A refused growth, unlike an allocator
+    /// failure, fails an open connection's receive side with close 1013 ("heap budget"),
+    /// refuses a request head with 503 ([`HandshakeError::Unavailable`]; a client's
+    /// response head fails with [`ClientHandshakeError::TooLarge`]) and a send with
+    /// [`SendError::OutOfMemory`]. For a budget shared by many connections: the transport
+    /// gives each its share. Not kept by [`Connection::park`]: set it again after
+    /// [`Parked::unpark`].
+    pub fn set_heap_limit(&mut self, limit: usize) {
+        self.heap_limit = limit;
+    }
+
+    /// The largest capacity a buffer now holding `cap` bytes may grow to within the heap
+    /// limit.
+    fn heap_room(&self, cap: usize) -> usize {
+        let others = self.heap_bytes().saturating_sub(cap);
+        self.heap_limit.saturating_sub(others)
     }
 }
 

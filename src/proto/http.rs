@@ -39,6 +39,9 @@ pub enum HandshakeError {
     BadVersion,
     /// The chosen subprotocol was not offered by the client → 500 (application error).
     ProtocolNotOffered,
+    /// The heap allowance ([`crate::proto::Connection::set_heap_limit`]) had no room for
+    /// the request head → 503.
+    Unavailable,
     /// The application rejected the request with this status.
     Rejected(u16),
 }
@@ -51,6 +54,7 @@ impl HandshakeError {
             HandshakeError::MethodNotAllowed => 405,
             HandshakeError::BadVersion => 426,
             HandshakeError::ProtocolNotOffered => 500,
+            HandshakeError::Unavailable => 503,
             HandshakeError::Rejected(s) => s,
             _ => 400,
         }

@@ -296,6 +296,19 @@ impl Connection {
             self.pong_at = self.pong_at.and_then(|at| at.checked_sub(self.out_pos));
             self.out_pos = 0;
         }
-        self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
+        let need = self.out.len().saturating_add(n);
+        let cap = self.out.capacity();
+        if cap >= need {
+            return Ok(());
+        }
+        let room = self.heap_room(cap);
+        if need > room {
+            return Err(SendError::OutOfMemory);
+        }
+        // Amortized doubling, as `Vec::try_reserve` would, within the heap limit.
+        let target = need.max(cap.saturating_mul(2)).min(room);
+        self.out
+            .try_reserve_exact(target - self.out.len())
+            .map_err(|_| SendError::OutOfMemory)
     }
 }
