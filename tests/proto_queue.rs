@@ -62,6 +62,23 @@ fn rfc6455_5_5_3_pongs_pile_up_bounded() {
     );
 }
 
+/// RFC 6455 §5.5.2/§5.5.3: every ping gets its own pong, in order, when the queue has
+/// room: ten pings in one input are answered by ten pongs (both roles; the client masks).
+#[test]
+fn rfc6455_5_5_3_each_ping_gets_its_own_pong() {
+    for client in [false, true] {
+        let pings: Vec<u8> = (0..10u8)
+            .flat_map(|i| from_peer(client, true, OP_PING, &[i; 3]))
+            .collect();
+        let mut conn = open_end(client, Config::default());
+        let log = feed(&mut conn, &pings);
+        assert_eq!(log.len(), 10);
+        let sent = frames(&drain(&mut conn));
+        let expected: Vec<_> = (0..10u8).map(|i| (true, 0xA, vec![i; 3])).collect();
+        assert_eq!(sent, expected, "client {client}");
+    }
+}
+
 /// A pong the transport already started sending is never rewritten.
 #[test]
 fn rfc6455_5_5_3_started_pong_is_not_replaced() {
