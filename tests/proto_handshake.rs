@@ -490,3 +490,71 @@ fn heap_limit_refuses_request_head_with_503() {
     assert_eq!(conn.state(), State::Closed);
     assert_eq!(HandshakeError::Unavailable.status(), 503);
 }
+
+/// RFC 6455 §4.2.1/§11.3.1: a header the handshake depends on may appear only once; a
+/// second `Host`, `Sec-WebSocket-Key` or `Sec-WebSocket-Version` is refused with 400.
+#[test]
+fn rfc6455_4_2_1_duplicate_headers_are_400() {
+    for line in [
+        "Host: evil.example.com\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+        "sec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n",
+        "Sec-WebSocket-Version: 13\r\n",
+    ] {
+        let req = replace(
+            REQUEST,
+            "Upgrade: websocket\r\n",
+            &format!("Upgrade: websocket\r\n{line}"),
+        );
+        assert_eq!(
+            validate(&req),
+            Err(HandshakeError::DuplicateHeader),
+            "{line}"
+        );
+        let (_, out, state) = server_response_to(&req);
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert_eq!(state, State::Closed);
+    }
+}
+
+/// RFC 9112 §6.3: the upgrade request carries no body; `Transfer-Encoding` or a
+/// `Content-Length` other than 0 is refused with 400.
+#[test]
+fn rfc9112_6_3_upgrade_request_with_body_is_400() {
+    for line in [
+        "Transfer-Encoding: chunked\r\n",
+        "transfer-encoding: identity\r\n",
+        "Content-Length: 5\r\n",
+        "Content-Length: 00\r\n",
+        "Content-Length: 0\r\nContent-Length: 7\r\n",
+    ] {
+        let req = replace(
+            REQUEST,
+            "Upgrade: websocket\r\n",
+            &format!("Upgrade: websocket\r\n{line}"),
+        );
+        assert_eq!(
+            validate(&req),
+            Err(HandshakeError::BodyNotAllowed),
+            "{line}"
+        );
+        let (_, out, state) = server_response_to(&req);
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert_eq!(state, State::Closed);
+    }
+}
+
+/// A single `Content-Length: 0` announces no body and is accepted.
+#[test]
+fn upgrade_request_with_content_length_0_is_accepted() {
+    let req = replace(
+        REQUEST,
+        "Upgrade: websocket\r\n",
+        "Upgrade: websocket\r\nContent-Length: 0\r\n",
+    );
+    assert!(validate(&req).is_ok());
+    let (log, out, state) = server_response_to(&req);
+    assert!(matches!(log.as_slice(), [Ev::Request(_)]), "{log:?}");
+    assert!(out.starts_with("HTTP/1.1 101 "), "{out}");
+    assert_eq!(state, State::Open);
+}

@@ -39,6 +39,15 @@ pub enum HandshakeError {
     BadVersion,
     /// The chosen subprotocol was not offered by the client → 500 (application error).
     ProtocolNotOffered,
+    /// `Host`, `Sec-WebSocket-Key` or `Sec-WebSocket-Version` appears more than once
+    /// → 400.
+    DuplicateHeader,
+    /// A `Transfer-Encoding` header, or a `Content-Length` other than 0: the upgrade
+    /// request may not have a body (RFC 6455 §4.2.1, RFC 9112 §6.3) → 400.
+    BodyNotAllowed,
+    /// The `Origin` is not allowed ([`Request::origin_allowed`]) → 403. The engine never
+    /// decides this by itself: the application checks and calls `reject(403)`.
+    OriginNotAllowed,
     /// The heap allowance ([`crate::proto::Connection::set_heap_limit`]) had no room for
     /// the request head → 503.
     Unavailable,
@@ -55,6 +64,7 @@ impl HandshakeError {
             HandshakeError::BadVersion => 426,
             HandshakeError::ProtocolNotOffered => 500,
             HandshakeError::Unavailable => 503,
+            HandshakeError::OriginNotAllowed => 403,
             HandshakeError::Rejected(s) => s,
             _ => 400,
         }
@@ -136,6 +146,10 @@ impl<'a> Request<'a> {
         has_token(self.head, "upgrade", "websocket")
     }
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
+    /// Strict: `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must appear once
+    /// ([`HandshakeError::DuplicateHeader`]), and no body may be announced
+    /// ([`HandshakeError::BodyNotAllowed`]: `Transfer-Encoding`, or a `Content-Length`
+    /// other than 0).
     pub fn validate(&self) -> Result<[u8; 28], HandshakeError> {
         if self.method() != "GET" {
             return Err(HandshakeError::MethodNotAllowed);
@@ -143,8 +157,24 @@ impl<'a> Request<'a> {
         if start_line(self.head).nth(2) != Some("HTTP/1.1") {
             return Err(HandshakeError::HttpVersion);
         }
-        if self.header("host").is_none() {
-            return Err(HandshakeError::MissingHost);
+        if self.header("transfer-encoding").is_some()
+            || header_values(self.head, "content-length").any(|v| v != b"0")
+        {
+            return Err(HandshakeError::BodyNotAllowed);
+        }
+        match header_values(self.head, "host").count() {
+            0 => return Err(HandshakeError::MissingHost),
+            1 => {}
+            _ => return Err(HandshakeError::DuplicateHeader),
+        }
+        if header_values(self.head, "sec-websocket-key")
+            .nth(1)
+            .is_some()
+            || header_values(self.head, "sec-websocket-version")
+                .nth(1)
+                .is_some()
+        {
+            return Err(HandshakeError::DuplicateHeader);
         }
         if !self.is_websocket() {
             return Err(HandshakeError::NotUpgrade);
