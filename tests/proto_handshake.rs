@@ -558,3 +558,96 @@ fn upgrade_request_with_content_length_0_is_accepted() {
     assert!(out.starts_with("HTTP/1.1 101 "), "{out}");
     assert_eq!(state, State::Open);
 }
+
+/// A request head with the given extra header lines (after `Host: device.local:8080`).
+fn with_headers(lines: &str) -> Vec<u8> {
+    format!(
+        "GET /ws HTTP/1.1\r\nHost: device.local:8080\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n{lines}\r\n"
+    )
+    .into_bytes()
+}
+
+fn origin_ok(lines: &str, allowed: &str) -> bool {
+    let head = with_headers(lines);
+    lwip_ws::proto::Request::from_head(&head).origin_allowed(allowed.as_bytes())
+}
+
+/// RFC 6455 §10.2: no `Origin` (a non-browser client) is allowed; the server's own
+/// origin (`http://` or `https://` + `Host` as sent, port included, any case) is allowed.
+#[test]
+fn rfc6455_10_2_origin_absent_or_same_origin_is_allowed() {
+    assert!(origin_ok("", ""));
+    assert!(origin_ok("Origin: http://device.local:8080\r\n", ""));
+    assert!(origin_ok("Origin: https://device.local:8080\r\n", ""));
+    assert!(origin_ok("origin: HTTP://Device.Local:8080\r\n", ""));
+    assert!(
+        !origin_ok("Origin: http://device.local\r\n", ""),
+        "port differs"
+    );
+    assert!(
+        !origin_ok("Origin: http://device.local:80\r\n", ""),
+        "port differs"
+    );
+    assert!(
+        !origin_ok("Origin: http://device.local:8080/\r\n", ""),
+        "no slash games"
+    );
+    assert!(
+        !origin_ok("Origin: ws://device.local:8080\r\n", ""),
+        "scheme"
+    );
+    assert!(!origin_ok("Origin: http://evil.device.local:8080\r\n", ""));
+    assert!(!origin_ok("Origin: http://device.local:80800\r\n", ""));
+}
+
+/// RFC 6455 §10.2: other origins are allowed only when listed (comma- and/or
+/// space-separated, exact, any case); `*` allows any.
+#[test]
+fn rfc6455_10_2_origin_allow_list() {
+    let list = "https://app.example.com, http://192.168.1.5:8080  http://x.test,";
+    assert!(origin_ok("Origin: https://app.example.com\r\n", list));
+    assert!(origin_ok("Origin: HTTPS://APP.example.com\r\n", list));
+    assert!(origin_ok("Origin: http://192.168.1.5:8080\r\n", list));
+    assert!(origin_ok("Origin: http://x.test\r\n", list));
+    assert!(!origin_ok("Origin: http://192.168.1.5\r\n", list));
+    assert!(!origin_ok("Origin: https://app.example.com/\r\n", list));
+    assert!(!origin_ok("Origin: http://app.example.com\r\n", list));
+    assert!(!origin_ok("Origin: https://app.example.com.evil\r\n", list));
+    assert!(!origin_ok("Origin: https://evil.test\r\n", ""));
+    assert!(origin_ok("Origin: https://evil.test\r\n", "*"));
+    assert!(origin_ok(
+        "Origin: https://evil.test\r\n",
+        "https://a.test,*"
+    ));
+}
+
+/// `Origin: null` (sandboxed pages, files) is allowed only by `*`; two `Origin` headers
+/// are never allowed, even when both would be.
+#[test]
+fn rfc6455_10_2_origin_null_and_duplicates_are_refused() {
+    assert!(!origin_ok("Origin: null\r\n", ""));
+    assert!(!origin_ok("Origin: null\r\n", "null"));
+    assert!(origin_ok("Origin: null\r\n", "*"));
+    let two = "Origin: http://device.local:8080\r\nOrigin: http://device.local:8080\r\n";
+    assert!(!origin_ok(two, ""));
+    assert!(!origin_ok(two, "*"));
+    assert_eq!(HandshakeError::OriginNotAllowed.status(), 403);
+}
+
+/// The application refuses a cross-origin request with 403 Forbidden.
+#[test]
+fn origin_not_allowed_is_rejected_with_403() {
+    let mut conn = Connection::server(Config::default(), 0);
+    let mut input = with_headers("Origin: https://evil.test\r\n");
+    let r = conn.receive(&mut input, 0, MASK);
+    let Some(Event::Request(req)) = r.event else {
+        panic!("no request");
+    };
+    assert!(!req.origin_allowed(b"https://app.example.com"));
+    conn.reject(HandshakeError::OriginNotAllowed.status());
+    let out = String::from_utf8(drain(&mut conn)).expect("ascii");
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+    assert_eq!(conn.state(), State::Closed);
+}

@@ -145,6 +145,48 @@ impl<'a> Request<'a> {
     pub fn is_websocket(&self) -> bool {
         has_token(self.head, "upgrade", "websocket")
     }
+    /// Whether a browser page from this request's `Origin` may open the socket (RFC 6455
+    /// §10.2). `allowed` lists origins separated by commas and/or spaces, e.g.
+    /// `b"https://app.example.com, http://192.168.1.5:8080"`; `*` allows any origin.
+    /// True when: there is no `Origin` header (non-browser clients send none); the
+    /// origin is this server's own, `http://` or `https://` followed by the `Host` header
+    /// as sent (port included); or it equals an entry of `allowed`. Comparisons are ASCII
+    /// case-insensitive and exact (no trailing-slash or default-port equivalence).
+    /// `Origin: null` is allowed only by `*`; two `Origin` headers never are. The engine
+    /// does not call this itself: a refused request is answered with `reject(403)`
+    /// ([`HandshakeError::OriginNotAllowed`]).
+    pub fn origin_allowed(&self, allowed: &[u8]) -> bool {
+        let mut origins = header_values(self.head, "origin");
+        let Some(origin) = origins.next() else {
+            return true;
+        };
+        if origins.next().is_some() {
+            return false;
+        }
+        let mut entries = allowed
+            .split(|&b| matches!(b, b',' | b' ' | b'\t'))
+            .filter(|e| !e.is_empty());
+        if entries.clone().any(|e| e == b"*") {
+            return true;
+        }
+        if origin.eq_ignore_ascii_case(b"null") {
+            return false;
+        }
+        let mut hosts = header_values(self.head, "host");
+        if let (Some(host), None) = (hosts.next(), hosts.next()) {
+            let same = |scheme: &[u8]| {
+                origin.len() == scheme.len() + host.len()
+                    && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
+                        s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
+                    })
+            };
+            if !host.is_empty() && (same(b"http://") || same(b"https://")) {
+                return true;
+            }
+        }
+        entries.any(|e| e.eq_ignore_ascii_case(origin))
+    }
+
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
     /// Strict: `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must appear once
     /// ([`HandshakeError::DuplicateHeader`]), and no body may be announced
