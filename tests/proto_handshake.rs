@@ -309,11 +309,11 @@ fn rfc6455_4_1_handshake_timeout() {
         ..Config::default()
     };
     let mut conn = Connection::server(cfg, u32::MAX - 10);
-    assert_eq!(conn.poll(u32::MAX), None);
-    assert_eq!(conn.poll(88), None);
-    assert_eq!(conn.poll(89), Some(Timeout::Handshake));
+    assert_eq!(conn.poll(u32::MAX, MASK), None);
+    assert_eq!(conn.poll(88, MASK), None);
+    assert_eq!(conn.poll(89, MASK), Some(Timeout::Handshake));
     assert_eq!(conn.state(), State::Closed);
-    assert_eq!(conn.poll(1000), None, "reported once");
+    assert_eq!(conn.poll(1000, MASK), None, "reported once");
 }
 
 /// RFC 6455 §4.1: the client request carries the key, the version and the offer.

@@ -207,7 +207,7 @@ fn rfc6455_5_4_reassembly_buffer_grows_in_steps_and_is_reused() {
             "the next messages reuse the buffer"
         );
     }
-    assert_eq!(server.poll(1), None);
+    assert_eq!(server.poll(1, MASK), None);
     assert_eq!(
         server.heap_bytes(),
         101 + queue.min(100 + 14),
@@ -313,13 +313,13 @@ fn large_message_buffers_are_released_by_the_next_poll() {
     assert_eq!(feed(&mut server, &c2s(true, OP_PING, b"x")).len(), 1);
     drain(&mut server);
     assert!(server.heap_bytes() >= 20_000, "kept until the next poll");
-    assert_eq!(server.poll(1), None);
+    assert_eq!(server.poll(1, MASK), None);
     assert!(
         server.heap_bytes() <= 256 + 1 + 256 + 14,
         "heap after a busy poll {} is more than one start_size message each way",
         server.heap_bytes()
     );
-    assert_eq!(server.poll(2), None);
+    assert_eq!(server.poll(2, MASK), None);
     assert_eq!(server.heap_bytes(), 0, "idle: nothing held");
 }
 
@@ -348,7 +348,7 @@ fn poll_releases_a_delivered_large_message() {
     }
     assert!(delivered);
     assert!(server.heap_bytes() >= 10_000, "the message is still held");
-    assert_eq!(server.poll(1), None);
+    assert_eq!(server.poll(1, MASK), None);
     assert!(
         server.heap_bytes() <= 256 + 1 + 256 + 14,
         "idle heap after poll: {}",

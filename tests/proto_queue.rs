@@ -135,20 +135,23 @@ fn queue_steady_state_does_not_grow() {
 fn idle_connection_is_small() {
     let size = core::mem::size_of::<lwip_ws::proto::Connection>();
     println!("size_of::<Connection>() = {size}");
-    // 224 bytes on x86-64 and 148 on i686 when measured; fail on growth.
+    println!("size_of::<Config>() = {}", core::mem::size_of::<Config>());
+    // 248 bytes on x86-64 and 172 on i686 when measured (176 on thumbv7em, where u64 is
+    // 8-aligned); fail on growth.
     let limit = if cfg!(target_pointer_width = "64") {
-        232
+        248
     } else {
-        160
+        176
     };
     assert!(size <= limit, "{size} bytes");
-    // What an idle connection keeps of its engine: 64 bytes on x86-64, 48 on i686.
+    // What an idle connection keeps of its engine: 72 bytes on x86-64, 56 on i686 and
+    // thumbv7em (the `WSS` storage on Cortex-M holds it).
     let parked = core::mem::size_of::<lwip_ws::proto::Parked>();
     println!("size_of::<Parked>() = {parked}");
     let limit = if cfg!(target_pointer_width = "64") {
-        64
+        72
     } else {
-        48
+        56
     };
     assert!(parked <= limit, "{parked} bytes");
     assert_eq!(
@@ -297,7 +300,7 @@ fn with_release_idle_off_buffers_stay_and_the_engine_never_parks() {
         let held = conn.heap_bytes();
         assert!(held > 5000 + 9000, "both buffers grown: {held}");
         for now in 1..10 {
-            assert_eq!(conn.poll(now), None);
+            assert_eq!(conn.poll(now, MASK), None);
             assert!(conn.park().is_none(), "never parks (client {client})");
         }
         assert_eq!(conn.heap_bytes(), held, "nothing trimmed or released");
@@ -365,7 +368,7 @@ fn idle_connection_gives_back_its_buffers_at_poll() {
         conn.send(false, &[1; 900], MASK).unwrap();
         drain(&mut conn);
         assert!(conn.heap_bytes() > 0);
-        assert_eq!(conn.poll(1), None);
+        assert_eq!(conn.poll(1, MASK), None);
         assert!(
             conn.heap_bytes() > 0,
             "busy since the last poll: buffers kept"
@@ -373,8 +376,8 @@ fn idle_connection_gives_back_its_buffers_at_poll() {
         let kept = conn.heap_bytes();
         assert_eq!(feed_chunked(&mut conn, &msg, &[300]).len(), 1);
         assert_eq!(conn.heap_bytes(), kept, "kept buffers are reused");
-        assert_eq!(conn.poll(2), None);
-        assert_eq!(conn.poll(3), None);
+        assert_eq!(conn.poll(2, MASK), None);
+        assert_eq!(conn.poll(3, MASK), None);
         assert_eq!(
             conn.heap_bytes(),
             0,
@@ -407,20 +410,20 @@ fn an_idle_engine_parks_and_unparks_unchanged() {
         // Half a fragmented incoming message: not parkable while it is in progress.
         let first = incoming(false, OP_TEXT, b"hel");
         assert!(feed(&mut conn, &first).is_empty());
-        assert_eq!(conn.poll(1), None);
-        assert_eq!(conn.poll(2), None);
+        assert_eq!(conn.poll(1, MASK), None);
+        assert_eq!(conn.poll(2, MASK), None);
         assert_eq!(conn.park(), None, "a message is half received");
         let rest = incoming(true, 0, b"lo");
         assert_eq!(feed(&mut conn, &rest).len(), 1);
         // Half a frame header: not parkable either.
         let whole = incoming(true, OP_BINARY, b"xyz");
         assert!(feed(&mut conn, &whole[..1]).is_empty());
-        assert_eq!(conn.poll(3), None);
-        assert_eq!(conn.poll(4), None);
+        assert_eq!(conn.poll(3, MASK), None);
+        assert_eq!(conn.poll(4, MASK), None);
         assert_eq!(conn.park(), None, "a header is half received");
         assert_eq!(feed(&mut conn, &whole[1..]).len(), 1);
-        assert_eq!(conn.poll(5), None);
-        assert_eq!(conn.poll(6), None);
+        assert_eq!(conn.poll(5, MASK), None);
+        assert_eq!(conn.poll(6, MASK), None);
         let parked = conn.park().expect("idle: parkable");
         assert_eq!(parked.config(), &cfg);
         let mut woken = parked.unpark(7);
