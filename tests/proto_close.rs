@@ -133,10 +133,10 @@ fn rfc6455_7_1_1_close_timeout() {
         ..Config::default()
     };
     let mut server = open_server(cfg);
-    assert_eq!(server.poll(u32::MAX), None, "no timeout while open");
+    assert_eq!(server.poll(u32::MAX, MASK), None, "no timeout while open");
     server.close(1000, "", MASK, u32::MAX - 20).unwrap();
-    assert_eq!(server.poll(28), None);
-    assert_eq!(server.poll(29), Some(Timeout::Close));
+    assert_eq!(server.poll(28, MASK), None);
+    assert_eq!(server.poll(29, MASK), Some(Timeout::Close));
     assert_eq!(server.state(), State::Closed);
 }
 

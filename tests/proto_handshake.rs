@@ -309,11 +309,11 @@ fn rfc6455_4_1_handshake_timeout() {
         ..Config::default()
     };
     let mut conn = Connection::server(cfg, u32::MAX - 10);
-    assert_eq!(conn.poll(u32::MAX), None);
-    assert_eq!(conn.poll(88), None);
-    assert_eq!(conn.poll(89), Some(Timeout::Handshake));
+    assert_eq!(conn.poll(u32::MAX, MASK), None);
+    assert_eq!(conn.poll(88, MASK), None);
+    assert_eq!(conn.poll(89, MASK), Some(Timeout::Handshake));
     assert_eq!(conn.state(), State::Closed);
-    assert_eq!(conn.poll(1000), None, "reported once");
+    assert_eq!(conn.poll(1000, MASK), None, "reported once");
 }
 
 /// RFC 6455 §4.1: the client request carries the key, the version and the offer.
@@ -466,4 +466,188 @@ fn rfc6455_4_1_client_leaves_frames_after_101() {
             }
         ]
     );
+}
+
+/// With a heap limit too small for the request head, the server refuses with 503 Service
+/// Unavailable (not 500: the budget, not the allocator, said no) and stays within it.
+#[test]
+fn heap_limit_refuses_request_head_with_503() {
+    let mut conn = Connection::server(Config::default(), 0);
+    conn.set_heap_limit(200);
+    let log = feed(&mut conn, REQUEST);
+    assert_eq!(
+        log,
+        vec![Ev::HandshakeFailed(HandshakeFailure::Server(
+            HandshakeError::Unavailable
+        ))]
+    );
+    assert!(conn.heap_bytes() <= 200, "{}", conn.heap_bytes());
+    let out = String::from_utf8(drain(&mut conn)).expect("ascii");
+    assert!(
+        out.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{out}"
+    );
+    assert_eq!(conn.state(), State::Closed);
+    assert_eq!(HandshakeError::Unavailable.status(), 503);
+}
+
+/// RFC 6455 §4.2.1/§11.3.1: a header the handshake depends on may appear only once; a
+/// second `Host`, `Sec-WebSocket-Key` or `Sec-WebSocket-Version` is refused with 400.
+#[test]
+fn rfc6455_4_2_1_duplicate_headers_are_400() {
+    for line in [
+        "Host: evil.example.com\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+        "sec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n",
+        "Sec-WebSocket-Version: 13\r\n",
+    ] {
+        let req = replace(
+            REQUEST,
+            "Upgrade: websocket\r\n",
+            &format!("Upgrade: websocket\r\n{line}"),
+        );
+        assert_eq!(
+            validate(&req),
+            Err(HandshakeError::DuplicateHeader),
+            "{line}"
+        );
+        let (_, out, state) = server_response_to(&req);
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert_eq!(state, State::Closed);
+    }
+}
+
+/// RFC 9112 §6.3: the upgrade request carries no body; `Transfer-Encoding` or a
+/// `Content-Length` other than 0 is refused with 400.
+#[test]
+fn rfc9112_6_3_upgrade_request_with_body_is_400() {
+    for line in [
+        "Transfer-Encoding: chunked\r\n",
+        "transfer-encoding: identity\r\n",
+        "Content-Length: 5\r\n",
+        "Content-Length: 00\r\n",
+        "Content-Length: 0\r\nContent-Length: 7\r\n",
+    ] {
+        let req = replace(
+            REQUEST,
+            "Upgrade: websocket\r\n",
+            &format!("Upgrade: websocket\r\n{line}"),
+        );
+        assert_eq!(
+            validate(&req),
+            Err(HandshakeError::BodyNotAllowed),
+            "{line}"
+        );
+        let (_, out, state) = server_response_to(&req);
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert_eq!(state, State::Closed);
+    }
+}
+
+/// A single `Content-Length: 0` announces no body and is accepted.
+#[test]
+fn upgrade_request_with_content_length_0_is_accepted() {
+    let req = replace(
+        REQUEST,
+        "Upgrade: websocket\r\n",
+        "Upgrade: websocket\r\nContent-Length: 0\r\n",
+    );
+    assert!(validate(&req).is_ok());
+    let (log, out, state) = server_response_to(&req);
+    assert!(matches!(log.as_slice(), [Ev::Request(_)]), "{log:?}");
+    assert!(out.starts_with("HTTP/1.1 101 "), "{out}");
+    assert_eq!(state, State::Open);
+}
+
+/// A request head with the given extra header lines (after `Host: device.local:8080`).
+fn with_headers(lines: &str) -> Vec<u8> {
+    format!(
+        "GET /ws HTTP/1.1\r\nHost: device.local:8080\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n{lines}\r\n"
+    )
+    .into_bytes()
+}
+
+fn origin_ok(lines: &str, allowed: &str) -> bool {
+    let head = with_headers(lines);
+    lwip_ws::proto::Request::from_head(&head).origin_allowed(allowed.as_bytes())
+}
+
+/// RFC 6455 §10.2: no `Origin` (a non-browser client) is allowed; the server's own
+/// origin (`http://` or `https://` + `Host` as sent, port included, any case) is allowed.
+#[test]
+fn rfc6455_10_2_origin_absent_or_same_origin_is_allowed() {
+    assert!(origin_ok("", ""));
+    assert!(origin_ok("Origin: http://device.local:8080\r\n", ""));
+    assert!(origin_ok("Origin: https://device.local:8080\r\n", ""));
+    assert!(origin_ok("origin: HTTP://Device.Local:8080\r\n", ""));
+    assert!(
+        !origin_ok("Origin: http://device.local\r\n", ""),
+        "port differs"
+    );
+    assert!(
+        !origin_ok("Origin: http://device.local:80\r\n", ""),
+        "port differs"
+    );
+    assert!(
+        !origin_ok("Origin: http://device.local:8080/\r\n", ""),
+        "no slash games"
+    );
+    assert!(
+        !origin_ok("Origin: ws://device.local:8080\r\n", ""),
+        "scheme"
+    );
+    assert!(!origin_ok("Origin: http://evil.device.local:8080\r\n", ""));
+    assert!(!origin_ok("Origin: http://device.local:80800\r\n", ""));
+}
+
+/// RFC 6455 §10.2: other origins are allowed only when listed (comma- and/or
+/// space-separated, exact, any case); `*` allows any.
+#[test]
+fn rfc6455_10_2_origin_allow_list() {
+    let list = "https://app.example.com, http://192.168.1.5:8080  http://x.test,";
+    assert!(origin_ok("Origin: https://app.example.com\r\n", list));
+    assert!(origin_ok("Origin: HTTPS://APP.example.com\r\n", list));
+    assert!(origin_ok("Origin: http://192.168.1.5:8080\r\n", list));
+    assert!(origin_ok("Origin: http://x.test\r\n", list));
+    assert!(!origin_ok("Origin: http://192.168.1.5\r\n", list));
+    assert!(!origin_ok("Origin: https://app.example.com/\r\n", list));
+    assert!(!origin_ok("Origin: http://app.example.com\r\n", list));
+    assert!(!origin_ok("Origin: https://app.example.com.evil\r\n", list));
+    assert!(!origin_ok("Origin: https://evil.test\r\n", ""));
+    assert!(origin_ok("Origin: https://evil.test\r\n", "*"));
+    assert!(origin_ok(
+        "Origin: https://evil.test\r\n",
+        "https://a.test,*"
+    ));
+}
+
+/// `Origin: null` (sandboxed pages, files) is allowed only by `*`; two `Origin` headers
+/// are never allowed, even when both would be.
+#[test]
+fn rfc6455_10_2_origin_null_and_duplicates_are_refused() {
+    assert!(!origin_ok("Origin: null\r\n", ""));
+    assert!(!origin_ok("Origin: null\r\n", "null"));
+    assert!(origin_ok("Origin: null\r\n", "*"));
+    let two = "Origin: http://device.local:8080\r\nOrigin: http://device.local:8080\r\n";
+    assert!(!origin_ok(two, ""));
+    assert!(!origin_ok(two, "*"));
+    assert_eq!(HandshakeError::OriginNotAllowed.status(), 403);
+}
+
+/// The application refuses a cross-origin request with 403 Forbidden.
+#[test]
+fn origin_not_allowed_is_rejected_with_403() {
+    let mut conn = Connection::server(Config::default(), 0);
+    let mut input = with_headers("Origin: https://evil.test\r\n");
+    let r = conn.receive(&mut input, 0, MASK);
+    let Some(Event::Request(req)) = r.event else {
+        panic!("no request");
+    };
+    assert!(!req.origin_allowed(b"https://app.example.com"));
+    conn.reject(HandshakeError::OriginNotAllowed.status());
+    let out = String::from_utf8(drain(&mut conn)).expect("ascii");
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+    assert_eq!(conn.state(), State::Closed);
 }

@@ -65,6 +65,10 @@ pub fn config(r: &mut Reader<'_>) -> Config {
         max_queue_bytes: 64 + usize::from(r.u16() % 20_000),
         handshake_timeout_ms: 1000,
         close_timeout_ms: 500,
+        // Bits 2..=7 of the flags byte: 0 keeps a timer off (as before the timers).
+        keepalive_idle_ms: [0, 40, 200, 1000][usize::from(flags >> 2 & 3)],
+        keepalive_timeout_ms: [0, 40, 120, 600][usize::from(flags >> 4 & 3)],
+        message_timeout_ms: [0, 40, 160, 800][usize::from(flags >> 6 & 3)],
     }
 }
 
@@ -228,7 +232,7 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
             // Time passes.
             6 => {
                 now = now.wrapping_add(u32::from(op & 0x1F) * 40);
-                if conn.poll(now).is_some() {
+                if conn.poll(now, [mask_seed, 5, 5, 5]).is_some() {
                     assert!(!ended, "a timeout after the close was reported");
                     ended = true;
                     assert_eq!(conn.state(), State::Closed);

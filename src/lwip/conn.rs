@@ -1164,7 +1164,14 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
         {
             return finish(conn, Ending::CloseTimeout, false).err();
         }
-        let timeout = (*conn).engine_mut().and_then(|e| e.poll(now));
+        let timeout = (*conn)
+            .engine_mut()
+            .and_then(|e| e.poll(now, [0; 4]))
+            .map(|t| match t {
+                Timeout::KeepAlive => Timeout::Handshake,
+                Timeout::Message => Timeout::Close,
+                t => t,
+            });
         match timeout {
             Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
             Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),

@@ -10,8 +10,12 @@ pub const NO_STATUS: u16 = 1005;
 pub const INVALID_DATA: u16 = 1007;
 /// Message too big.
 pub const TOO_BIG: u16 = 1009;
+/// Policy violation (here: a message or frame stalled past `message_timeout_ms`).
+pub const POLICY_VIOLATION: u16 = 1008;
 /// Internal error (here: out of memory).
 pub const INTERNAL_ERROR: u16 = 1011;
+/// Try again later (here: the heap allowance set with `set_heap_limit` is used up).
+pub const TRY_AGAIN_LATER: u16 = 1013;
 
 /// Longest close reason that fits a control frame (125 − 2 bytes of code).
 pub const MAX_REASON: usize = 123;

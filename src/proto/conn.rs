@@ -5,7 +5,8 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::proto::close::{
-    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, PROTOCOL_ERROR, TOO_BIG,
+    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, POLICY_VIOLATION, PROTOCOL_ERROR,
+    TOO_BIG, TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
     apply_mask, parse_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
@@ -40,8 +41,16 @@ pub struct Config {
     /// header) while the connection is busy, and releases them when it is idle. Default
     /// 1024.
     pub start_size: usize,
-    /// The buffer grows in steps of this many bytes (0: grow to exactly what is needed).
-    /// Default 1024.
+    /// The receive buffer grows in steps of this many bytes, or of a quarter of its
+    /// current size when that is more (0: only the quarter). Default 1024.
+    ///
+    /// The receive buffer grows with the bytes that have arrived, never with the length a
+    /// frame header announces (which is only checked against `max_message`): while a
+    /// message of which `received` bytes have arrived is reassembled, its capacity is at
+    /// most `max(start_size, received + 1 + max(expand_size, received / 4))`, and never
+    /// more than `max_message + 1` nor (beyond `start_size`) more than the frame being read
+    /// still needs. Growth by at least a quarter keeps the copying of a large message
+    /// linear in its size.
     pub expand_size: usize,
     /// `false`: whole messages ([`Event::Message`]); `true`: streaming ([`Event::Chunk`]),
     /// no buffering. Default false.
@@ -58,6 +67,18 @@ pub struct Config {
     /// Time allowed from sending our close frame until the peer's close arrives.
     /// Default 5000 ms.
     pub close_timeout_ms: u32,
+    /// Keep-alive: when an open connection has received nothing for this long, the
+    /// engine queues a ping (empty payload) by itself at the next [`Connection::poll`].
+    /// 0: off. Default 30000 ms.
+    pub keepalive_idle_ms: u32,
+    /// After the keep-alive ping, time allowed for anything at all (its pong or any frame)
+    /// to arrive; then [`Timeout::KeepAlive`]. 0: wait forever. Default 10000 ms.
+    pub keepalive_timeout_ms: u32,
+    /// Time allowed between two received bytes while a frame or message is in progress
+    /// (a frame header partly read, a frame payload partly read, or a fragmented message
+    /// unfinished); then [`Timeout::Message`]. An idle connection between messages is
+    /// not affected. 0: off. Default 30000 ms.
+    pub message_timeout_ms: u32,
     /// `true` (default): each [`Connection::poll`] trims a busy connection's buffers back
     /// to room for one `start_size` message and releases an idle one's, and an idle engine
     /// may [`Connection::park`]. `false`: the buffers keep their capacity for the
@@ -77,6 +98,9 @@ impl Default for Config {
             max_queue_bytes: 65536 + 14,
             handshake_timeout_ms: 10_000,
             close_timeout_ms: 5_000,
+            keepalive_idle_ms: 30_000,
+            keepalive_timeout_ms: 10_000,
+            message_timeout_ms: 30_000,
             release_idle: true,
         }
     }
@@ -107,13 +131,21 @@ pub enum Initiator {
     ProtocolError,
 }
 
-/// What a timeout means; the transport should abort/close TCP and report it.
+/// What a timeout means; the transport should abort/close TCP and report it. After any of
+/// them the state is `Closed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timeout {
     /// The handshake did not complete in `handshake_timeout_ms`.
     Handshake,
     /// The peer did not answer our close frame in `close_timeout_ms`.
     Close,
+    /// Nothing arrived within `keepalive_timeout_ms` of the keep-alive ping: the peer is
+    /// gone. Nothing is queued (the send queue is dropped); abort TCP.
+    KeepAlive,
+    /// A frame or message stalled for `message_timeout_ms`. A close frame with 1008
+    /// ("message timeout") is queued if the connection was open: flush what can be
+    /// flushed, then close TCP.
+    Message,
 }
 
 /// One thing that happened on the connection. Borrowed data is valid until the next call
@@ -198,7 +230,8 @@ pub enum SendError {
     /// `send` while a fragmented message is in progress, or `send_fragment` with a
     /// different kind than the message started with.
     FragmentState,
-    /// The allocator refused memory.
+    /// The allocator refused memory, or the queue would take the engine's heap over the
+    /// limit set with [`Connection::set_heap_limit`].
     OutOfMemory,
 }
 
@@ -302,6 +335,15 @@ pub struct Connection {
     buf_delivered: bool,
     /// Bytes were received or queued since the last [`Connection::poll`].
     busy: bool,
+    /// Most bytes [`Connection::heap_bytes`] may reach by growing a buffer.
+    heap_limit: usize,
+    /// When something was last received, as seen by [`Connection::poll`] (whose interval
+    /// is the resolution: receiving takes no clock).
+    last_rx: u32,
+    /// Bytes were received since the last [`Connection::poll`].
+    rx_seen: bool,
+    /// The keep-alive ping is queued and nothing arrived since (its time is in `since`).
+    pinged: bool,
 }
 
 impl Connection {
@@ -325,6 +367,10 @@ impl Connection {
             buf: Vec::new(),
             buf_delivered: false,
             busy: false,
+            heap_limit: usize::MAX,
+            last_rx: now_ms,
+            rx_seen: false,
+            pinged: false,
         }
     }
 
@@ -440,6 +486,9 @@ impl Connection {
         mask: &mut dyn FnMut() -> [u8; 4],
     ) -> (usize, Option<Pending>) {
         self.busy = true;
+        if !input.is_empty() && self.state != State::Closed {
+            self.rx_seen = true;
+        }
         if self.awaiting_decision {
             if let Err(e) = self.accept(None) {
                 let failure = HandshakeFailure::Server(e);
@@ -635,11 +684,12 @@ impl Connection {
                 src: Src::Input(range),
             }));
         }
-        let still_to_come = frame.len - offset;
-        let need = (self.buf.len() as u64)
-            .saturating_add(still_to_come)
-            .saturating_add(1);
-        self.reserve_buf(need)?;
+        let received = (self.buf.len() as u64).saturating_add(piece.len() as u64);
+        let unread = frame
+            .len
+            .saturating_sub(offset.saturating_add(piece.len() as u64));
+        let frame_needs = received.saturating_add(unread);
+        self.reserve_buf(received.saturating_add(1), frame_needs.saturating_add(1))?;
         self.buf.extend_from_slice(piece);
         if !last {
             return Ok(None);
@@ -652,28 +702,40 @@ impl Connection {
         }))
     }
 
-    /// Make the message buffer hold `need` bytes without reallocating later: grow from
-    /// `start_size` in steps of `expand_size`, never past `max_message + 1`.
-    fn reserve_buf(&mut self, need: u64) -> Result<(), u16> {
+    /// Make the message buffer hold `need` bytes (what has arrived, plus the 0 byte): grow
+    /// from `start_size` in steps of `expand_size`, or of a quarter of the current
+    /// capacity when that is more (so a large message is copied a bounded number of
+    /// times, not once per step), never past `limit` (what the frame being read still
+    /// needs, announced but not arrived) unless `start_size` is more, nor past
+    /// `max_message + 1`. Memory follows the bytes received, never the bytes claimed.
+    fn reserve_buf(&mut self, need: u64, limit: u64) -> Result<(), u16> {
         let need = usize::try_from(need).map_err(|_| TOO_BIG)?;
         let cap = self.buf.capacity();
         if cap >= need {
             return Ok(());
         }
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let base = cap.max(self.cfg.start_size);
-        let target = if base >= need {
-            base
-        } else if self.cfg.expand_size == 0 {
-            need
+        let step = self.cfg.expand_size.max(base / 4);
+        let target = if base >= need || step == 0 {
+            base.max(need)
         } else {
-            let steps = (need - base).div_ceil(self.cfg.expand_size);
+            let steps = (need - base).div_ceil(step);
             steps
-                .checked_mul(self.cfg.expand_size)
+                .checked_mul(step)
                 .and_then(|grow| grow.checked_add(base))
                 .unwrap_or(need)
         };
         let ceiling = usize::try_from(self.cfg.max_message.saturating_add(1)).unwrap_or(usize::MAX);
-        let target = target.min(ceiling).max(need);
+        let room = self.heap_room(cap);
+        if need > room {
+            return Err(TRY_AGAIN_LATER);
+        }
+        let target = target
+            .min(limit.max(self.cfg.start_size))
+            .min(ceiling)
+            .min(room)
+            .max(need);
         self.buf
             .try_reserve_exact(target - self.buf.len())
             .map_err(|_| INTERNAL_ERROR)
@@ -695,6 +757,9 @@ impl Connection {
             // In pieces (rare): collect the payload (at most 125 bytes) in `head`.
             if offset == 0 {
                 self.head.clear();
+                if len > self.heap_room(self.head.capacity()) {
+                    return Err(TRY_AGAIN_LATER);
+                }
                 self.head
                     .try_reserve_exact(len)
                     .map_err(|_| INTERNAL_ERROR)?;
@@ -762,15 +827,18 @@ impl Connection {
             INVALID_DATA => "invalid UTF-8",
             TOO_BIG => "message too big",
             INTERNAL_ERROR => "out of memory",
+            TRY_AGAIN_LATER => "heap budget",
             _ => "protocol error",
         };
-        if self.state == State::Open {
+        let open = self.state == State::Open;
+        // Receive buffers go first: their memory makes room for the close frame.
+        self.enter_closed();
+        if open {
             let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
             let mask = self.draw_mask(mask);
             let body = [&code.to_be_bytes()[..], reason.as_bytes()];
             let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
         }
-        self.enter_closed();
         Pending::Closed {
             code,
             reason: Err(reason),
@@ -804,16 +872,27 @@ impl Connection {
         self.is_client().then(mask)
     }
 
-    /// Report a timeout that has expired at `now_ms` (handshake or close). Reported once;
-    /// after it the state is `Closed`. Call it periodically (the lwIP layer does every
-    /// 0.5 s): it also manages memory.
+    /// Report a timeout that has expired at `now_ms` ([`Timeout`]). Reported once; after
+    /// it the state is `Closed`. Call it periodically (the lwIP layer does every 0.5 s):
+    /// it also runs the keep-alive and manages memory. `mask` is used only in the client
+    /// role, for a frame the engine queues by itself here (the keep-alive ping, the 1008
+    /// close of [`Timeout::Message`]); pass fresh random bytes.
+    ///
+    /// Receiving takes no clock: `receive` only notes that bytes arrived, and the next
+    /// `poll` takes its `now_ms` as the time of the last receive. The keep-alive and
+    /// message timers therefore count from the first poll after the last byte (their
+    /// resolution is the poll interval) and never fire early.
     ///
     /// Between polls the buffers keep their capacity, so a steady stream of messages of
     /// any size does not allocate per message. At a poll, a connection that received or
     /// queued something since the previous poll trims its empty buffers back to room for
     /// one `start_size` message; one that moved nothing is idle and gives back every
     /// buffer it does not need (an idle open connection holds no heap at all).
-    pub fn poll(&mut self, now_ms: u32) -> Option<Timeout> {
+    pub fn poll(&mut self, now_ms: u32, mask: [u8; 4]) -> Option<Timeout> {
+        if core::mem::take(&mut self.rx_seen) {
+            self.last_rx = now_ms;
+            self.pinged = false;
+        }
         self.release_delivered();
         if !self.cfg.release_idle {
             self.busy = false;
@@ -822,14 +901,60 @@ impl Connection {
         } else {
             self.release_idle();
         }
+        let cfg = self.cfg;
         let elapsed = now_ms.wrapping_sub(self.since);
+        let idle = now_ms.wrapping_sub(self.last_rx);
+        let expired = |limit: u32, time: u32| limit != 0 && time >= limit;
+        let in_progress =
+            self.frame.is_some() || self.incoming.is_some() || self.header.in_progress();
         let timeout = match self.state {
-            State::Connecting if elapsed >= self.cfg.handshake_timeout_ms => Timeout::Handshake,
-            State::Closing if elapsed >= self.cfg.close_timeout_ms => Timeout::Close,
+            State::Connecting if elapsed >= cfg.handshake_timeout_ms => Timeout::Handshake,
+            State::Closing if elapsed >= cfg.close_timeout_ms => Timeout::Close,
+            State::Open | State::Closing
+                if in_progress && expired(cfg.message_timeout_ms, idle) =>
+            {
+                Timeout::Message
+            }
+            State::Open if self.pinged && expired(cfg.keepalive_timeout_ms, elapsed) => {
+                Timeout::KeepAlive
+            }
+            State::Open if !self.pinged && expired(cfg.keepalive_idle_ms, idle) => {
+                self.keepalive_ping(now_ms, mask);
+                return None;
+            }
             _ => return None,
         };
+        let open = self.state == State::Open;
         self.enter_closed();
+        match timeout {
+            Timeout::Message if open => {
+                let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+                let body = [&POLICY_VIOLATION.to_be_bytes()[..], b"message timeout"];
+                let mask = self.client_mask(mask);
+                let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+            }
+            Timeout::KeepAlive => {
+                self.out = Vec::new();
+                self.out_pos = 0;
+                self.pong_at = None;
+            }
+            _ => {}
+        }
         Some(timeout)
+    }
+
+    /// Queue the keep-alive ping (empty) and start waiting for anything to arrive. When
+    /// the queue has no room (or the heap limit none), the next poll tries again.
+    fn keepalive_ping(&mut self, now_ms: u32, mask: [u8; 4]) {
+        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
+        let mask = self.client_mask(mask);
+        if self
+            .queue_frame(OP_PING, true, [&[], &[]], mask, limit)
+            .is_ok()
+        {
+            self.pinged = true;
+            self.since = now_ms;
+        }
     }
 
     /// Give back the buffers that hold nothing needed: the drained send queue, the
@@ -900,8 +1025,8 @@ impl Connection {
             return None;
         }
         self.buf.clear();
-        self.reserve_buf((bytes.len() as u64).saturating_add(1))
-            .ok()?;
+        let need = (bytes.len() as u64).saturating_add(1);
+        self.reserve_buf(need, need).ok()?;
         self.buf.extend_from_slice(bytes);
         self.buf.push(0);
         self.buf_delivered = true;
@@ -913,15 +1038,38 @@ impl Connection {
     pub fn heap_bytes(&self) -> usize {
         self.head.capacity() + self.out.capacity() + self.buf.capacity()
     }
+
+    /// Limit the heap this engine may hold: no buffer grows so that
+    /// [`Connection::heap_bytes`] would exceed `limit` (default `usize::MAX`; a lower limit
+    /// does not shrink what is held already). A refused growth, unlike an allocator
+    /// failure, fails an open connection's receive side with close 1013 ("heap budget"),
+    /// refuses a request head with 503 ([`HandshakeError::Unavailable`]; a client's
+    /// response head fails with [`ClientHandshakeError::TooLarge`]) and a send with
+    /// [`SendError::OutOfMemory`]. For a budget shared by many connections: the transport
+    /// gives each its share. Not kept by [`Connection::park`]: set it again after
+    /// [`Parked::unpark`].
+    pub fn set_heap_limit(&mut self, limit: usize) {
+        self.heap_limit = limit;
+    }
+
+    /// The largest capacity a buffer now holding `cap` bytes may grow to within the heap
+    /// limit.
+    fn heap_room(&self, cap: usize) -> usize {
+        let others = self.heap_bytes().saturating_sub(cap);
+        self.heap_limit.saturating_sub(others)
+    }
 }
 
 /// What an open, idle engine must remember, without its buffers and receive state: its
-/// configuration, role, and whether a fragmented message it sends is unfinished. A
-/// transport that keeps many idle connections can hold this instead of the
-/// [`Connection`] ([`Connection::park`], [`Parked::unpark`]).
+/// configuration, role, whether a fragmented message it sends is unfinished, and when it
+/// last received something (for the keep-alive). A transport that keeps many idle
+/// connections can hold this instead of the [`Connection`] ([`Connection::park`],
+/// [`Parked::unpark`]); [`Parked::due`] tells it when to wake the engine for the
+/// keep-alive ping. The heap limit is not kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Parked {
     cfg: Config,
+    last_rx: u32,
     role: Role,
     tx_fragment: Option<bool>,
 }
@@ -932,11 +1080,20 @@ impl Parked {
         &self.cfg
     }
 
-    /// The engine again, as it was when parked (state `Open`).
+    /// True when the keep-alive ping is due at `now_ms` (`keepalive_idle_ms` without
+    /// receiving anything): unpark and [`Connection::poll`], which queues it.
+    pub fn due(&self, now_ms: u32) -> bool {
+        let idle = self.cfg.keepalive_idle_ms;
+        idle != 0 && now_ms.wrapping_sub(self.last_rx) >= idle
+    }
+
+    /// The engine again, as it was when parked (state `Open`, the keep-alive counting
+    /// from the same last receive; the heap limit back at `usize::MAX`).
     pub fn unpark(self, now_ms: u32) -> Connection {
         let mut conn = Connection::new(self.cfg, self.role, now_ms);
         conn.state = State::Open;
         conn.tx_fragment = self.tx_fragment;
+        conn.last_rx = self.last_rx;
         conn
     }
 }
@@ -945,12 +1102,14 @@ impl Connection {
     /// The engine reduced to [`Parked`], when nothing is in progress: open, nothing
     /// received or queued since the last [`Connection::poll`] (which then gave back every
     /// buffer), no frame or message partly received. `None` otherwise, and always with
-    /// [`Config::release_idle`] off. Unparking gives an engine that behaves exactly as this
-    /// one would.
+    /// [`Config::release_idle`] off, and while the keep-alive ping waits for an answer.
+    /// Unparking gives an engine that behaves exactly as this one would.
     pub fn park(&self) -> Option<Parked> {
         let idle = self.cfg.release_idle
             && self.state == State::Open
             && !self.busy
+            && !self.rx_seen
+            && !self.pinged
             && !self.awaiting_decision
             && !self.buf_delivered
             && self.frame.is_none()
@@ -960,6 +1119,7 @@ impl Connection {
             && self.heap_bytes() == 0;
         idle.then_some(Parked {
             cfg: self.cfg,
+            last_rx: self.last_rx,
             role: self.role,
             tx_fragment: self.tx_fragment,
         })

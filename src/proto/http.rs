@@ -39,6 +39,18 @@ pub enum HandshakeError {
     BadVersion,
     /// The chosen subprotocol was not offered by the client → 500 (application error).
     ProtocolNotOffered,
+    /// `Host`, `Sec-WebSocket-Key` or `Sec-WebSocket-Version` appears more than once
+    /// → 400.
+    DuplicateHeader,
+    /// A `Transfer-Encoding` header, or a `Content-Length` other than 0: the upgrade
+    /// request may not have a body (RFC 6455 §4.2.1, RFC 9112 §6.3) → 400.
+    BodyNotAllowed,
+    /// The `Origin` is not allowed ([`Request::origin_allowed`]) → 403. The engine never
+    /// decides this by itself: the application checks and calls `reject(403)`.
+    OriginNotAllowed,
+    /// The heap allowance ([`crate::proto::Connection::set_heap_limit`]) had no room for
+    /// the request head → 503.
+    Unavailable,
     /// The application rejected the request with this status.
     Rejected(u16),
 }
@@ -51,6 +63,8 @@ impl HandshakeError {
             HandshakeError::MethodNotAllowed => 405,
             HandshakeError::BadVersion => 426,
             HandshakeError::ProtocolNotOffered => 500,
+            HandshakeError::Unavailable => 503,
+            HandshakeError::OriginNotAllowed => 403,
             HandshakeError::Rejected(s) => s,
             _ => 400,
         }
@@ -131,7 +145,53 @@ impl<'a> Request<'a> {
     pub fn is_websocket(&self) -> bool {
         has_token(self.head, "upgrade", "websocket")
     }
+    /// Whether a browser page from this request's `Origin` may open the socket (RFC 6455
+    /// §10.2). `allowed` lists origins separated by commas and/or spaces, e.g.
+    /// `b"https://app.example.com, http://192.168.1.5:8080"`; `*` allows any origin.
+    /// True when: there is no `Origin` header (non-browser clients send none); the
+    /// origin is this server's own, `http://` or `https://` followed by the `Host` header
+    /// as sent (port included); or it equals an entry of `allowed`. Comparisons are ASCII
+    /// case-insensitive and exact (no trailing-slash or default-port equivalence).
+    /// `Origin: null` is allowed only by `*`; two `Origin` headers never are. The engine
+    /// does not call this itself: a refused request is answered with `reject(403)`
+    /// ([`HandshakeError::OriginNotAllowed`]).
+    pub fn origin_allowed(&self, allowed: &[u8]) -> bool {
+        let mut origins = header_values(self.head, "origin");
+        let Some(origin) = origins.next() else {
+            return true;
+        };
+        if origins.next().is_some() {
+            return false;
+        }
+        let mut entries = allowed
+            .split(|&b| matches!(b, b',' | b' ' | b'\t'))
+            .filter(|e| !e.is_empty());
+        if entries.clone().any(|e| e == b"*") {
+            return true;
+        }
+        if origin.eq_ignore_ascii_case(b"null") {
+            return false;
+        }
+        let mut hosts = header_values(self.head, "host");
+        if let (Some(host), None) = (hosts.next(), hosts.next()) {
+            let same = |scheme: &[u8]| {
+                origin.len() == scheme.len() + host.len()
+                    && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
+                        s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
+                    })
+            };
+            if !host.is_empty() && (same(b"http://") || same(b"https://")) {
+                return true;
+            }
+        }
+        entries.any(|e| e.eq_ignore_ascii_case(origin))
+    }
+
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
+    /// Strict: `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must appear once
+    /// ([`HandshakeError::DuplicateHeader`]), and no body may be announced
+    /// ([`HandshakeError::BodyNotAllowed`]: `Transfer-Encoding`, or a `Content-Length`
+    /// other than 0).
     pub fn validate(&self) -> Result<[u8; 28], HandshakeError> {
         if self.method() != "GET" {
             return Err(HandshakeError::MethodNotAllowed);
@@ -139,8 +199,24 @@ impl<'a> Request<'a> {
         if start_line(self.head).nth(2) != Some("HTTP/1.1") {
             return Err(HandshakeError::HttpVersion);
         }
-        if self.header("host").is_none() {
-            return Err(HandshakeError::MissingHost);
+        if self.header("transfer-encoding").is_some()
+            || header_values(self.head, "content-length").any(|v| v != b"0")
+        {
+            return Err(HandshakeError::BodyNotAllowed);
+        }
+        match header_values(self.head, "host").count() {
+            0 => return Err(HandshakeError::MissingHost),
+            1 => {}
+            _ => return Err(HandshakeError::DuplicateHeader),
+        }
+        if header_values(self.head, "sec-websocket-key")
+            .nth(1)
+            .is_some()
+            || header_values(self.head, "sec-websocket-version")
+                .nth(1)
+                .is_some()
+        {
+            return Err(HandshakeError::DuplicateHeader);
         }
         if !self.is_websocket() {
             return Err(HandshakeError::NotUpgrade);

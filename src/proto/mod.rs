@@ -11,7 +11,10 @@
 //! - [`Connection::pending`] / [`Connection::advance`] hand queued output bytes to the
 //!   transport; whole frames are queued atomically, never torn.
 //! - [`Connection::send`], [`Connection::send_fragment`], [`Connection::ping`],
-//!   [`Connection::close`] queue frames; [`Connection::poll`] reports timeouts.
+//!   [`Connection::close`] queue frames; [`Connection::poll`]`(now_ms, mask)` reports
+//!   timeouts and runs the keep-alive (`mask`: the client's key for a frame the engine
+//!   queues by itself there; `poll` gained it with the keep-alive, the one signature
+//!   change to this contract).
 //!
 //! [`Connection::server`]: crate::proto::Connection::server
 //! [`Connection::client`]: crate::proto::Connection::client

@@ -248,6 +248,7 @@ pub fn failed(code: u16) -> Ev {
         1007 => "invalid UTF-8",
         1009 => "message too big",
         1011 => "out of memory",
+        1013 => "heap budget",
         _ => "protocol error",
     };
     Ev::Closed {

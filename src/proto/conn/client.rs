@@ -53,6 +53,7 @@ impl Connection {
             (input.len(), Some(Pending::HandshakeFailed(failure)))
         };
         let Ok((take, try_parse)) = self.take_head_bytes(input) else {
+            // Out of memory (allocator or heap limit): the head cannot be held.
             return failed(self, ClientHandshakeError::TooLarge);
         };
         if !try_parse {

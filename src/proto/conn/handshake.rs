@@ -12,20 +12,26 @@ use crate::proto::http::{
 impl Connection {
     /// Append up to the head limit from `input` to the head buffer. Returns how many bytes
     /// were taken and whether a parse is worth trying (a line may have ended, or the
-    /// buffer is full). `Err` when memory runs out.
-    pub(super) fn take_head_bytes(&mut self, input: &[u8]) -> Result<(usize, bool), ()> {
+    /// buffer is full). `Err` with the HTTP status to refuse with when memory runs out:
+    /// 503 when the heap limit has no room, 500 when the allocator failed.
+    pub(super) fn take_head_bytes(&mut self, input: &[u8]) -> Result<(usize, bool), u16> {
         let max = self.cfg.max_header_bytes;
         let have = self.head.len();
         let take = max.saturating_sub(have).min(input.len());
         let chunk = input.get(..take).unwrap_or_default();
         if self.head.capacity() < have + take {
+            let room = self.heap_room(self.head.capacity());
+            if have + take > room {
+                return Err(503);
+            }
             let target = (self.head.capacity() * 2)
                 .max(have + take)
                 .max(256)
-                .min(max);
+                .min(max)
+                .min(room);
             self.head
                 .try_reserve_exact(target.max(have + take) - have)
-                .map_err(|_| ())?;
+                .map_err(|_| 500u16)?;
         }
         self.head.extend_from_slice(chunk);
         Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
@@ -34,8 +40,10 @@ impl Connection {
     /// Server, connecting: accumulate and parse the request head.
     pub(super) fn read_request(&mut self, input: &[u8]) -> (usize, Option<Pending>) {
         let before = self.head.len();
-        let Ok((take, try_parse)) = self.take_head_bytes(input) else {
-            return self.refuse(input.len(), HandshakeError::Rejected(500));
+        let (take, try_parse) = match self.take_head_bytes(input) {
+            Ok(taken) => taken,
+            Err(503) => return self.refuse(input.len(), HandshakeError::Unavailable),
+            Err(_) => return self.refuse(input.len(), HandshakeError::Rejected(500)),
         };
         if !try_parse {
             return (take, None);
@@ -62,8 +70,9 @@ impl Connection {
     }
 
     pub(super) fn queue_error(&mut self, status: u16) {
-        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
+        // The head buffer goes first: its memory makes room for the response.
         self.enter_closed();
+        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
     }
 
     /// Server, after [`Event::Request`](super::Event::Request): validate the request as a WebSocket upgrade

@@ -222,15 +222,22 @@ impl Connection {
         self.out.len() - self.out_pos
     }
 
-    /// Answer a ping; an unsent pong still at the end of the queue is replaced (RFC 6455
-    /// §5.5.3 allows answering only the latest ping). Skipped if even that does not fit.
+    /// Answer a ping with its own pong, after any earlier ones, while the queue stays
+    /// within `max_queue_bytes` + one pong. Only when it would not fit is an unsent pong
+    /// still at the end of the queue replaced (RFC 6455 §5.5.3 allows answering only the
+    /// latest ping), so pongs stay bounded. Skipped if even that does not fit.
     pub(super) fn queue_pong(&mut self, payload: &[u8], mask: Option<[u8; 4]>) {
+        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
+        let body = [payload, &[]];
+        if let Ok(at) = self.queue_frame(OP_PONG, true, body, mask, limit) {
+            self.pong_at = Some(at);
+            return;
+        }
         if let Some(at) = self.pong_at.take() {
             self.out.truncate(at);
-        }
-        let limit = self.cfg.max_queue_bytes.saturating_add(PONG_ALLOWANCE);
-        if let Ok(at) = self.queue_frame(OP_PONG, true, [payload, &[]], mask, limit) {
-            self.pong_at = Some(at);
+            if let Ok(at) = self.queue_frame(OP_PONG, true, body, mask, limit) {
+                self.pong_at = Some(at);
+            }
         }
     }
 
@@ -296,6 +303,19 @@ impl Connection {
             self.pong_at = self.pong_at.and_then(|at| at.checked_sub(self.out_pos));
             self.out_pos = 0;
         }
-        self.out.try_reserve(n).map_err(|_| SendError::OutOfMemory)
+        let need = self.out.len().saturating_add(n);
+        let cap = self.out.capacity();
+        if cap >= need {
+            return Ok(());
+        }
+        let room = self.heap_room(cap);
+        if need > room {
+            return Err(SendError::OutOfMemory);
+        }
+        // Amortized doubling, as `Vec::try_reserve` would, within the heap limit.
+        let target = need.max(cap.saturating_mul(2)).min(room);
+        self.out
+            .try_reserve_exact(target - self.out.len())
+            .map_err(|_| SendError::OutOfMemory)
     }
 }
