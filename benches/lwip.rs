@@ -1418,8 +1418,9 @@ fn main() {
         core::mem::size_of::<lwip_ws::proto::Parked>()
     );
     println!(
-        "| engine `proto::Connection` (`size_of`), on the heap while the connection is awake | {} |",
-        core::mem::size_of::<lwip_ws::proto::Connection>()
+        "| engine block on the heap while the connection is awake (`proto::Connection` {} B, its heap-budget charge and held-data pointer) | {} |",
+        core::mem::size_of::<lwip_ws::proto::Connection>(),
+        lwip_ws::capi::engine_block_bytes()
     );
     println!("| heap of an open connection right after the handshake (`WSS_heapBytes`: engine and buffers): client / server | {cheap} / {sheap} |");
     println!("| heap of an idle open connection (nothing moved for 1 s of lwIP time: its poll callback gave back the buffers and parked the engine): client / server | {cidle} / {sidle} |");

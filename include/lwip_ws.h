@@ -123,6 +123,11 @@ struct WSListener;
 #define LWIP_WS_ERR_ADDR_IN_USE -31
 
 /**
+ * The lwIP build lacks what the call needs (e.g. `LWIP_TCP_KEEPALIVE` 0).
+ */
+#define LWIP_WS_ERR_UNSUPPORTED -32
+
+/**
  * The peer reset the TCP connection (RST).
  */
 #define LWIP_WS_DROP_RESET -100
@@ -167,6 +172,18 @@ struct WSListener;
  * `WSS_close` was called before the handshake finished; the TCP connection was closed.
  */
 #define LWIP_WS_DROP_LOCAL -108
+
+/**
+ * Keep-alive: nothing arrived from the peer within the keep-alive timeout after our
+ * ping (`WSS_setKeepAlive`); the TCP connection was aborted.
+ */
+#define LWIP_WS_DROP_KEEPALIVE_TIMEOUT -109
+
+/**
+ * A message had started but no byte of it arrived within the message timeout
+ * (`WSS_setMessageTimeout`); a close frame with 1008 was sent and TCP closed.
+ */
+#define LWIP_WS_DROP_MESSAGE_TIMEOUT -110
 
 /**
  * Bytes of storage a `WSListener` needs.
@@ -345,66 +362,6 @@ int WSSCB_constructor(struct WSSCB *o, WSSCB_Frame frame, WSSCB_Close close, WSS
 int WSS_constructor(struct WSS *o, struct WSSCB *cb, int startSize, int expandSize);
 
 /**
- * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
- * larger incoming message fails the connection with close code 1009 before its payload
- * is read. Also raises the send queue limit to hold one message of this size plus its
- * header, if it was smaller.
- *
- * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
- * `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
- */
-int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
-
-/**
- * Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
- * fit returns `LWIP_WS_ERR_WOULD_BLOCK` (queue busy) or `LWIP_WS_ERR_TOO_BIG` (the frame
- * alone is larger than the limit); nothing is ever half-queued. The queue drains into
- * lwIP as `tcp_sndbuf` allows, from the sent and poll callbacks.
- *
- * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
- * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
- */
-int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
-
-/**
- * Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
- * handshake by then is disconnected, `LWIP_WS_DROP_HANDSHAKE_TIMEOUT`) and the close
- * timeout (default 5000 ms: a peer that does not answer our close frame, or does not read
- * it, is aborted, `LWIP_WS_DROP_CLOSE_TIMEOUT`). Timeouts are checked from lwIP's poll
- * callback, every 500 ms.
- *
- * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
- * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
- */
-int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
-
-/**
- * Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
- * with no reassembly buffer, instead of whole through `frameFp` (default). The maximum
- * message size (`WSS_setMaxMessage`) still applies to the whole message.
- *
- * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
- * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
- */
-int WSS_setStreaming(struct WSS *o, int on);
-
-/**
- * Choose what an idle connection does with its memory. `release` non-zero (default):
- * every poll interval (0.5 s) a busy connection trims its buffers back to room for one
- * `startSize` message, and a connection that moved nothing for a poll interval gives
- * back all its heap, its engine parked inside the `WSS` (`WSS_heapBytes` 0); the first
- * message after such a pause allocates again. Zero: the connection keeps its engine and
- * buffers for its whole life, at their largest size so far: once messages of each size
- * have passed, nothing is allocated again, at the price of holding that memory while
- * idle (for firmware that must not allocate after start-up, or that keeps its heap for
- * other uses only).
- *
- * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
- * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
- */
-int WSS_setIdleRelease(struct WSS *o, int release);
-
-/**
  * Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
  * `tcp_accept` callback (call it from there and return `ERR_OK`), read the HTTP upgrade
  * request, validate it (RFC 6455 §4.2.1), and answer `101 Switching Protocols` or an HTTP
@@ -573,12 +530,45 @@ const char *WSS_errorText(int code);
 int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
 
 /**
- * Set how many connections may wait for their request at once (default 8; more are
- * refused at accept) and the largest request head (default 4096 bytes; larger gets 431).
+ * Set how many connections may wait for their request at once (default 8) and the
+ * largest request head (default 4096 bytes; larger gets 431). When all the slots are
+ * taken, a new connection evicts the oldest waiting one that has not sent its complete
+ * request yet (it is reset), so sockets that send nothing or trickle cannot lock real
+ * clients out; when every waiting connection has sent its request (their answers are
+ * going out), the new one is refused (reset).
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
 int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderBytes);
+
+/**
+ * Set the `Origin` allow-list of this listener's WebSocket upgrades. `origins` is a
+ * comma- or space-separated list such as `"https://app.example.com,
+ * http://192.168.1.5:8080"`, or `"*"` for any origin; NULL (the default) allows none
+ * besides the safe default. An upgrade request is let through to your callback when it
+ * has no `Origin` header (not a browser), when its `Origin` is the request's own
+ * (`http://` or `https://` followed by its `Host`, as for the device's own page), or when
+ * its `Origin` is in the list (ASCII case-insensitive); any other is answered 403 before
+ * your callback sees it. Without this check any web page a user opens could drive the
+ * device through the user's browser (cross-site WebSocket hijacking). Page requests
+ * (not upgrades) are not checked. The string is not copied: it must stay valid and
+ * unchanged while the listener uses it (a string literal is ideal).
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not UTF-8),
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSListener_setOrigins(struct WSListener *l, const char *origins);
+
+/**
+ * Set how long a connection may take to send its complete request head (default 10000
+ * ms): one that has not by then is closed (it never reaches your callback). Together
+ * with eviction (see `WSListener_setLimits`) this keeps silent and trickling sockets
+ * from holding the port. Checked every 500 ms (lwIP's poll).
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
 
 /**
  * Listen on `addr` (NULL: any address) and `port`.
@@ -685,6 +675,199 @@ const char *HttpRequest_getProtocol(const struct HttpRequest *req, int i);
  * 1 when the request asks for a WebSocket upgrade (`Upgrade: websocket`), else 0.
  */
 int HttpRequest_isWebSocket(const struct HttpRequest *req);
+
+/**
+ * The peer's IP address and TCP port of the connection that sent `req`, for logging,
+ * rate limiting or an allow-list of your own (reject with `HttpRequest_reject`). Written
+ * only on success.
+ *
+ * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (a NULL
+ * pointer), `LWIP_WS_ERR_STATE` (the connection is gone).
+ */
+int HttpRequest_peerAddr(const struct HttpRequest *req, ip_addr_t *addr, uint16_t *port);
+
+/**
+ * Set one heap budget, in bytes, for all of the library's connections together (default
+ * 0: no budget). Every connection charges what it holds on the heap (its engine while
+ * awake, receive buffer, send queue, request head: see `WSS_heapBytes`) to one total,
+ * `lwipws_heapBytes()`. Data that would take the total past the budget ends *that*
+ * connection with close code 1013 (`closeFp(1013)`; a request head: HTTP 503), a write
+ * that would returns `LWIP_WS_ERR_NO_MEM`, and a new WebSocket upgrade on a `WSListener`
+ * while the budget is spent is answered 503; nothing fails anywhere else. Connections
+ * over a newly lowered budget are not cut; they cannot grow. lwIP's own memory (pbufs,
+ * pcbs, its heap) is bounded by lwIP's options, not by this budget.
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`.
+ */
+int lwipws_setHeapBudget(uint32_t bytes);
+
+/**
+ * The bytes of heap all of the library's connections hold now (the figure the budget of
+ * `lwipws_setHeapBudget` is checked against), saturated at `UINT32_MAX`.
+ *
+ * Context: any (a snapshot).
+ */
+uint32_t lwipws_heapBytes(void);
+
+/**
+ * Set the `Origin` allow-list of server connections started with `websocket_accept`
+ * (a `WSListener` has its own: `WSListener_setOrigins`). `origins` is a comma- or
+ * space-separated list such as `"https://app.example.com, http://192.168.1.5:8080"`, or
+ * `"*"` for any origin; NULL (the default) allows none besides the safe default. An
+ * upgrade request is accepted when it has no `Origin` header (not a browser), when its
+ * `Origin` is the request's own (`http://` or `https://` followed by its `Host`), or when
+ * its `Origin` is in the list (ASCII case-insensitive); any other is answered 403 and
+ * ends with `closeFp(LWIP_WS_DROP_HANDSHAKE_FAILED)`. Without this check any web page a
+ * user opens could drive the device through the user's browser (cross-site WebSocket
+ * hijacking). The string is not copied: it must stay valid and unchanged while it is in
+ * force (a string literal is ideal).
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not NUL-terminated UTF-8).
+ */
+int lwipws_setAllowedOrigins(const char *origins);
+
+/**
+ * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
+ * larger incoming message fails the connection with close code 1009 before its payload
+ * is read. Also raises the send queue limit to hold one message of this size plus its
+ * header, if it was smaller.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
+ * `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
+
+/**
+ * Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
+ * fit returns `LWIP_WS_ERR_WOULD_BLOCK` (queue busy) or `LWIP_WS_ERR_TOO_BIG` (the frame
+ * alone is larger than the limit); nothing is ever half-queued. The queue drains into
+ * lwIP as `tcp_sndbuf` allows, from the sent and poll callbacks.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
+ * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
+
+/**
+ * Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
+ * handshake by then is disconnected, `LWIP_WS_DROP_HANDSHAKE_TIMEOUT`) and the close
+ * timeout (default 5000 ms: a peer that does not answer our close frame, or does not read
+ * it, is aborted, `LWIP_WS_DROP_CLOSE_TIMEOUT`). Timeouts are checked from lwIP's poll
+ * callback, every 500 ms.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
+ * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
+
+/**
+ * Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
+ * with no reassembly buffer, instead of whole through `frameFp` (default). The maximum
+ * message size (`WSS_setMaxMessage`) still applies to the whole message.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setStreaming(struct WSS *o, int on);
+
+/**
+ * Choose what an idle connection does with its memory. `release` non-zero (default):
+ * every poll interval (0.5 s) a busy connection trims its buffers back to room for one
+ * `startSize` message, and a connection that moved nothing for a poll interval gives
+ * back all its heap, its engine parked inside the `WSS` (`WSS_heapBytes` 0); the first
+ * message after such a pause allocates again. Zero: the connection keeps its engine and
+ * buffers for its whole life, at their largest size so far: once messages of each size
+ * have passed, nothing is allocated again, at the price of holding that memory while
+ * idle (for firmware that must not allocate after start-up, or that keeps its heap for
+ * other uses only).
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
+ */
+int WSS_setIdleRelease(struct WSS *o, int release);
+
+/**
+ * Set the keep-alive: after `idleMs` without anything received from the peer (default
+ * 30000 ms; 0 turns keep-alive off), the library sends a ping; if nothing at all arrives
+ * within `timeoutMs` after it (default 10000 ms; the pong or any frame counts), the TCP
+ * connection is aborted and `closeFp(LWIP_WS_DROP_KEEPALIVE_TIMEOUT)` runs. Both roles.
+ * Checked from lwIP's poll callback (every 500 ms), so the times are kept to within
+ * about 0.5 s; an idle connection keeps them without holding any heap (it wakes for the
+ * ping). While reading is paused (`WSS_pauseRead`) the keep-alive waits.
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs`
+ * 0 while `idleMs` is not), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
+
+/**
+ * Set the message timeout (default 30000 ms; 0 turns it off): once a message (or a
+ * frame, or a frame header) has started to arrive, a pause of this long with no byte of
+ * it ends the connection: a close frame with code 1008 is sent, TCP is closed (aborted
+ * if the peer does not take the close frame within the close timeout), and `closeFp`
+ * gets `LWIP_WS_DROP_MESSAGE_TIMEOUT`. An idle connection between messages is not
+ * affected (see `WSS_setKeepAlive`). Kept to within about 0.5 s (lwIP's poll).
+ *
+ * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
+ */
+int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
+
+/**
+ * The peer's IP address and TCP port, for logging, rate limiting or an allow-list of
+ * your own. Written only on success.
+ *
+ * Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
+ * `LWIP_WS_ERR_ARG` (a NULL pointer), `LWIP_WS_ERR_STATE` (no TCP connection: idle, or
+ * ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
+
+/**
+ * Turn on lwIP's TCP keepalive for the running connection (`idleMs` > 0: after `idleMs`
+ * without traffic lwIP sends a keepalive probe every `intervalMs`, and aborts the
+ * connection after `count` unanswered probes: `closeFp(LWIP_WS_DROP_ABORTED)`), or off
+ * (`idleMs` 0; the default). This finds a dead peer below the WebSocket layer, also
+ * while reading is paused; the WebSocket keep-alive (`WSS_setKeepAlive`) is on by
+ * default and needs no lwIP option. Call it once the connection runs (e.g. right after
+ * `WSS_upgrade` or in `openFp`).
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_UNSUPPORTED` (lwIP built with
+ * `LWIP_TCP_KEEPALIVE` 0), `LWIP_WS_ERR_ARG` (`idleMs` > 0 with `intervalMs` or `count`
+ * 0), `LWIP_WS_ERR_STATE` (no TCP connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_setTcpKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t intervalMs, uint32_t count);
+
+/**
+ * Pause reading: once the callback running now (if any) returns, no more `frameFp` /
+ * `chunkFp` calls come for this connection, and received data is no longer acknowledged
+ * to lwIP (`tcp_recved`), so lwIP's receive window closes and the peer has to wait. What
+ * the peer had already sent is held as lwIP pbufs: at most one receive window
+ * (`TCP_WND`) per connection. For a consumer slower than the network, e.g. a `chunkFp`
+ * that writes a firmware image to flash, or an echo whose send queue is full. While
+ * paused, the keep-alive and message timeouts wait (the silence is yours), the peer's
+ * close frame is not seen either, and the connection does not give its memory back when
+ * idle. Writing is not affected.
+ *
+ * Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
+ * `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_pauseRead(struct WSS *o);
+
+/**
+ * Resume reading after `WSS_pauseRead`: the held data is delivered (at once when called
+ * outside this connection's callbacks; when the current callback returns if called
+ * inside one) and acknowledged, so the window opens again. Calling it while not paused
+ * does nothing. Called outside the callbacks, it may run any of the connection's
+ * callbacks before it returns, `closeFp` included (the held data may end the
+ * connection).
+ *
+ * Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
+ * `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ */
+int WSS_resumeRead(struct WSS *o);
 
 #ifdef __cplusplus
 }  // extern "C"

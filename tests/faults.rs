@@ -287,9 +287,9 @@ fn with_idle_release_off_an_idle_connection_keeps_its_memory_and_never_allocates
         held,
         "nothing given back while idle"
     );
-    assert!(held >= core::mem::size_of::<lwip_ws::proto::Connection>() as i32);
+    assert!(held >= lwip_ws::capi::engine_block_bytes() as i32);
     // A parked engine could not wake now, and buffers given back would have to grow again.
-    refuse(core::mem::size_of::<lwip_ws::proto::Connection>());
+    refuse(lwip_ws::capi::engine_block_bytes());
     c.send(&frame);
     pump(20_000, || c.frames().len() == 2);
     refuse(0);
@@ -606,7 +606,7 @@ fn a_parked_engine_that_cannot_wake_is_reported_not_lost() {
     settle();
     let baseline = usage();
     let mut c = upgraded();
-    let engine = core::mem::size_of::<lwip_ws::proto::Connection>();
+    let engine = lwip_ws::capi::engine_block_bytes();
     c.send(&masked(1, b"one"));
     pump(20_000, || c.frames().len() == 1);
     unsafe { unixport_run_for(2_000) };

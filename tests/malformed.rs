@@ -129,6 +129,54 @@ fn handshake_cases() -> Vec<(&'static str, String, u16)> {
             "\x16\x03\x01\x02\x00\r\n\r\n".into(),
             400,
         ),
+        (
+            "RFC 9112 3.2 two Host headers",
+            OK.replacen("Host: t\r\n", "Host: t\r\nHost: u\r\n", 1),
+            400,
+        ),
+        (
+            "RFC 6455 11.3.1 two Sec-WebSocket-Key headers",
+            OK.replacen(
+                &format!("Sec-WebSocket-Key: {key}\r\n"),
+                &format!(
+                    "Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n"
+                ),
+                1,
+            ),
+            400,
+        ),
+        (
+            "RFC 6455 11.3.5 two Sec-WebSocket-Version headers",
+            OK.replacen(
+                "Sec-WebSocket-Version: 13\r\n",
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 13\r\n",
+                1,
+            ),
+            400,
+        ),
+        (
+            "RFC 9112 6.1 Transfer-Encoding on the upgrade",
+            OK.replacen(
+                "Host: t\r\n",
+                "Host: t\r\nTransfer-Encoding: chunked\r\n",
+                1,
+            ),
+            400,
+        ),
+        (
+            "RFC 9112 6.3 Content-Length 5 on the upgrade",
+            OK.replacen("Host: t\r\n", "Host: t\r\nContent-Length: 5\r\n", 1),
+            400,
+        ),
+        (
+            "RFC 9112 6.3 Content-Length and Transfer-Encoding together",
+            OK.replacen(
+                "Host: t\r\n",
+                "Host: t\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+                1,
+            ),
+            400,
+        ),
     ]
 }
 

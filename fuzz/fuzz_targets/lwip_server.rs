@@ -222,7 +222,7 @@ fn bound(max_message: u32, send_queue: u32) -> usize {
     // buffer (never past max_message + 1) and the engine itself while it is awake.
     4096 + 2 * (send_queue as usize + 1024)
         + 2 * (max_message as usize + 1)
-        + core::mem::size_of::<lwip_ws::proto::Connection>()
+        + lwip_ws::capi::engine_block_bytes()
 }
 
 fuzz_target!(|data: &[u8]| unsafe {

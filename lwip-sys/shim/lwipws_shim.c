@@ -103,6 +103,38 @@ int lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port)
 #endif
 }
 
+int lwipws_keepalive(lwipws_pcb *pcb, u32_t idle_ms, u32_t intvl_ms, u32_t count)
+{
+#if LWIP_TCP_KEEPALIVE
+    if (pcb == NULL) {
+        return -1;
+    }
+#if LWIP_ALTCP
+    if (idle_ms == 0) {
+        altcp_keepalive_disable(pcb);
+    } else {
+        altcp_keepalive_enable(pcb, idle_ms, intvl_ms, count);
+    }
+#else
+    if (idle_ms == 0) {
+        ip_reset_option(pcb, SOF_KEEPALIVE);
+    } else {
+        ip_set_option(pcb, SOF_KEEPALIVE);
+        pcb->keep_idle = idle_ms;
+        pcb->keep_intvl = intvl_ms;
+        pcb->keep_cnt = count;
+    }
+#endif
+    return 0;
+#else
+    (void)pcb;
+    (void)idle_ms;
+    (void)intvl_ms;
+    (void)count;
+    return -1;
+#endif
+}
+
 u32_t lwipws_rand(void) { return (u32_t)LWIP_RAND(); }
 u8_t lwipws_write_flag_copy(void) { return TCP_WRITE_FLAG_COPY; }
 u8_t lwipws_write_flag_more(void) { return TCP_WRITE_FLAG_MORE; }

@@ -54,6 +54,8 @@ void  lwipws_nagle_disable(lwipws_pcb *pcb);
 void  lwipws_nagle_enable(lwipws_pcb *pcb);
 void  lwipws_setprio(lwipws_pcb *pcb, u8_t prio);
 int   lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port); /* 0 ok */
+/* TCP keepalive (SOF_KEEPALIVE): idle_ms 0 turns it off. -1 when LWIP_TCP_KEEPALIVE is 0. */
+int   lwipws_keepalive(lwipws_pcb *pcb, u32_t idle_ms, u32_t intvl_ms, u32_t count);
 
 /* Configuration values and macros. */
 u32_t lwipws_rand(void);             /* LWIP_RAND() */

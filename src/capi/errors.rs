@@ -38,6 +38,8 @@ pub const LWIP_WS_ERR_LIMIT: c_int = -21;
 pub const LWIP_WS_ERR_LWIP: c_int = -30;
 /// The address is already in use (`tcp_bind`).
 pub const LWIP_WS_ERR_ADDR_IN_USE: c_int = -31;
+/// The lwIP build lacks what the call needs (e.g. `LWIP_TCP_KEEPALIVE` 0).
+pub const LWIP_WS_ERR_UNSUPPORTED: c_int = -32;
 
 // -100 .. -119: close-callback statuses (negative: the connection was dropped, with no
 // completed close handshake). Positive close statuses are RFC 6455 close codes.
@@ -60,6 +62,12 @@ pub const LWIP_WS_DROP_CONNECT_FAILED: c_int = -106;
 pub const LWIP_WS_DROP_NO_MEM: c_int = -107;
 /// `WSS_close` was called before the handshake finished; the TCP connection was closed.
 pub const LWIP_WS_DROP_LOCAL: c_int = -108;
+/// Keep-alive: nothing arrived from the peer within the keep-alive timeout after our
+/// ping (`WSS_setKeepAlive`); the TCP connection was aborted.
+pub const LWIP_WS_DROP_KEEPALIVE_TIMEOUT: c_int = -109;
+/// A message had started but no byte of it arrived within the message timeout
+/// (`WSS_setMessageTimeout`); a close frame with 1008 was sent and TCP closed.
+pub const LWIP_WS_DROP_MESSAGE_TIMEOUT: c_int = -110;
 
 /// A short, static, NUL-terminated English description of a return code or close status
 /// (any value is accepted; unknown values give "unknown code"). Needs no buffer.
@@ -116,6 +124,7 @@ error_texts![
     LWIP_WS_ERR_LIMIT => "connection limit reached",
     LWIP_WS_ERR_LWIP => "lwIP refused the operation",
     LWIP_WS_ERR_ADDR_IN_USE => "address in use",
+    LWIP_WS_ERR_UNSUPPORTED => "not supported by this lwIP build",
     LWIP_WS_DROP_RESET => "connection reset by peer",
     LWIP_WS_DROP_ABORTED => "connection aborted by lwIP",
     LWIP_WS_DROP_PEER_CLOSED => "peer closed TCP without a close frame",
@@ -125,6 +134,8 @@ error_texts![
     LWIP_WS_DROP_CONNECT_FAILED => "TCP connect failed",
     LWIP_WS_DROP_NO_MEM => "connection dropped: out of memory",
     LWIP_WS_DROP_LOCAL => "closed locally before the handshake finished",
+    LWIP_WS_DROP_KEEPALIVE_TIMEOUT => "keep-alive timeout: the peer stopped answering",
+    LWIP_WS_DROP_MESSAGE_TIMEOUT => "message timeout: a started message stalled",
     1000 => "1000 normal closure",
     1001 => "1001 going away",
     1002 => "1002 protocol error",
@@ -135,6 +146,7 @@ error_texts![
     1009 => "1009 message too big",
     1010 => "1010 mandatory extension",
     1011 => "1011 internal error",
+    1013 => "1013 try again later (heap budget reached)",
 ];
 
 #[cfg(test)]
@@ -158,6 +170,7 @@ mod tests {
                 LWIP_WS_ERR_LIMIT => b"connection limit reached\0",
                 LWIP_WS_ERR_LWIP => b"lwIP refused the operation\0",
                 LWIP_WS_ERR_ADDR_IN_USE => b"address in use\0",
+                LWIP_WS_ERR_UNSUPPORTED => b"not supported by this lwIP build\0",
                 LWIP_WS_DROP_RESET => b"connection reset by peer\0",
                 LWIP_WS_DROP_ABORTED => b"connection aborted by lwIP\0",
                 LWIP_WS_DROP_PEER_CLOSED => b"peer closed TCP without a close frame\0",
@@ -167,6 +180,10 @@ mod tests {
                 LWIP_WS_DROP_CONNECT_FAILED => b"TCP connect failed\0",
                 LWIP_WS_DROP_NO_MEM => b"connection dropped: out of memory\0",
                 LWIP_WS_DROP_LOCAL => b"closed locally before the handshake finished\0",
+                LWIP_WS_DROP_KEEPALIVE_TIMEOUT => {
+                    b"keep-alive timeout: the peer stopped answering\0"
+                }
+                LWIP_WS_DROP_MESSAGE_TIMEOUT => b"message timeout: a started message stalled\0",
                 1000 => b"1000 normal closure\0",
                 1001 => b"1001 going away\0",
                 1002 => b"1002 protocol error\0",
@@ -177,6 +194,7 @@ mod tests {
                 1009 => b"1009 message too big\0",
                 1010 => b"1010 mandatory extension\0",
                 1011 => b"1011 internal error\0",
+                1013 => b"1013 try again later (heap budget reached)\0",
                 1..=4999 => b"close code\0",
                 _ => b"unknown code\0",
             }

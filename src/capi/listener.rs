@@ -106,8 +106,12 @@ pub unsafe extern "C" fn WSListener_constructor(
     })
 }
 
-/// Set how many connections may wait for their request at once (default 8; more are
-/// refused at accept) and the largest request head (default 4096 bytes; larger gets 431).
+/// Set how many connections may wait for their request at once (default 8) and the
+/// largest request head (default 4096 bytes; larger gets 431). When all the slots are
+/// taken, a new connection evicts the oldest waiting one that has not sent its complete
+/// request yet (it is reset), so sockets that send nothing or trickle cannot lock real
+/// clients out; when every waiting connection has sent its request (their answers are
+/// going out), the new one is refused (reset).
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
@@ -133,6 +137,66 @@ pub unsafe extern "C" fn WSListener_setLimits(
         (*i).listener.max_pending = pending;
         (*i).listener.cfg.max_header_bytes = head;
     }
+    LWIP_WS_OK
+}
+
+/// Set the `Origin` allow-list of this listener's WebSocket upgrades. `origins` is a
+/// comma- or space-separated list such as `"https://app.example.com,
+/// http://192.168.1.5:8080"`, or `"*"` for any origin; NULL (the default) allows none
+/// besides the safe default. An upgrade request is let through to your callback when it
+/// has no `Origin` header (not a browser), when its `Origin` is the request's own
+/// (`http://` or `https://` followed by its `Host`, as for the device's own page), or when
+/// its `Origin` is in the list (ASCII case-insensitive); any other is answered 403 before
+/// your callback sees it. Without this check any web page a user opens could drive the
+/// device through the user's browser (cross-site WebSocket hijacking). Page requests
+/// (not upgrades) are not checked. The string is not copied: it must stay valid and
+/// unchanged while the listener uses it (a string literal is ideal).
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not UTF-8),
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_setOrigins(
+    l: *mut WSListener,
+    origins: *const c_char,
+) -> c_int {
+    // SAFETY: `inner` checks the pointer and the magic.
+    let i = match unsafe { inner(l) } {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let list: &'static [u8] = if origins.is_null() {
+        b""
+    } else {
+        // SAFETY: NUL-terminated and valid while in use (caller contract, documented).
+        unsafe { core::ffi::CStr::from_ptr(origins) }.to_bytes()
+    };
+    if core::str::from_utf8(list).is_err() {
+        return LWIP_WS_ERR_ARG;
+    }
+    // SAFETY: `i` is a constructed listener.
+    unsafe { (*i).listener.origins = list };
+    LWIP_WS_OK
+}
+
+/// Set how long a connection may take to send its complete request head (default 10000
+/// ms): one that has not by then is closed (it never reaches your callback). Together
+/// with eviction (see `WSListener_setLimits`) this keeps silent and trickling sockets
+/// from holding the port. Checked every 500 ms (lwIP's poll).
+///
+/// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[no_mangle]
+pub unsafe extern "C" fn WSListener_setHandshakeTimeout(l: *mut WSListener, ms: u32) -> c_int {
+    // SAFETY: `inner` checks the pointer and the magic.
+    let i = match unsafe { inner(l) } {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    if ms == 0 {
+        return LWIP_WS_ERR_ARG;
+    }
+    // SAFETY: `i` is a constructed listener.
+    unsafe { (*i).listener.cfg.handshake_timeout_ms = ms };
     LWIP_WS_OK
 }
 
@@ -356,4 +420,32 @@ pub unsafe extern "C" fn HttpRequest_getProtocol(
 pub unsafe extern "C" fn HttpRequest_isWebSocket(req: *const HttpRequest) -> c_int {
     // SAFETY: `req` is NULL or live.
     req_ref(req).map_or(0, |r| c_int::from(r.is_websocket()))
+}
+
+/// The peer's IP address and TCP port of the connection that sent `req`, for logging,
+/// rate limiting or an allow-list of your own (reject with `HttpRequest_reject`). Written
+/// only on success.
+///
+/// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (a NULL
+/// pointer), `LWIP_WS_ERR_STATE` (the connection is gone).
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_peerAddr(
+    req: *const HttpRequest,
+    addr: *mut sys::ip_addr_t,
+    port: *mut u16,
+) -> c_int {
+    if addr.is_null() || port.is_null() {
+        return LWIP_WS_ERR_ARG;
+    }
+    let Some(r) = req_ref(req) else {
+        return LWIP_WS_ERR_ARG;
+    };
+    // SAFETY: the request's connection is live during the callback; its pcb while non-NULL.
+    unsafe {
+        let pcb = (*r.conn).pcb;
+        if pcb.is_null() {
+            return crate::capi::LWIP_WS_ERR_STATE;
+        }
+        super::transport::peer_of(pcb, addr, port)
+    }
 }

@@ -13,10 +13,16 @@
 pub mod errors;
 #[cfg(feature = "listener")]
 mod listener;
+mod policy;
+mod settings;
+mod transport;
 
 pub use errors::*;
 #[cfg(feature = "listener")]
 pub use listener::*;
+pub use policy::*;
+pub use settings::*;
+pub use transport::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 
@@ -135,6 +141,13 @@ pub unsafe extern "C" fn WSSCB_constructor(
         };
         LWIP_WS_OK
     })
+}
+
+/// The size of the one heap block an awake connection's engine lives in (for tests that
+/// refuse exactly that allocation). Not part of the C API.
+#[doc(hidden)]
+pub const fn engine_block_bytes() -> usize {
+    conn::ENGINE_BLOCK_BYTES
 }
 
 /// Bytes of storage a `WSS` needs: 96 on targets with 32-bit pointers (Cortex-M), 128
@@ -283,6 +296,8 @@ fn close_status(ending: Ending) -> c_int {
         Ending::ConnectFailed => LWIP_WS_DROP_CONNECT_FAILED,
         Ending::NoMem => LWIP_WS_DROP_NO_MEM,
         Ending::Local => LWIP_WS_DROP_LOCAL,
+        Ending::KeepAliveTimeout => LWIP_WS_DROP_KEEPALIVE_TIMEOUT,
+        Ending::MessageTimeout => LWIP_WS_DROP_MESSAGE_TIMEOUT,
     }
 }
 
@@ -372,137 +387,6 @@ pub unsafe extern "C" fn WSS_constructor(
         unsafe { inner.write(WssInner { conn: Conn::new(&WSS_HOOKS, cb.cast(), cfg), magic: WSS_MAGIC }) };
         LWIP_WS_OK
     })
-}
-
-/// Change a setting of an idle `WSS` (before any connection starts).
-unsafe fn configure(o: *mut WSS, f: impl FnOnce(&mut Config) -> bool) -> c_int {
-    with_conn_raw(o, |c| {
-        // SAFETY: `c` is a live Conn; no other reference to it exists during this call.
-        let conn = unsafe { &mut *c };
-        let Some(cfg) = conn.idle_config_mut() else {
-            return LWIP_WS_ERR_STATE;
-        };
-        if f(cfg) {
-            LWIP_WS_OK
-        } else {
-            LWIP_WS_ERR_ARG
-        }
-    })
-}
-
-fn with_conn_raw(o: *mut WSS, f: impl FnOnce(*mut Conn) -> c_int) -> c_int {
-    // SAFETY: wss_conn checks the pointer and the magic.
-    match unsafe { wss_conn(o) } {
-        Ok(c) => f(c),
-        Err(code) => code,
-    }
-}
-
-/// Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
-/// larger incoming message fails the connection with close code 1009 before its payload
-/// is read. Also raises the send queue limit to hold one message of this size plus its
-/// header, if it was smaller.
-///
-/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
-/// `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
-#[no_mangle]
-pub unsafe extern "C" fn WSS_setMaxMessage(o: *mut WSS, maxBytes: u32) -> c_int {
-    // SAFETY: configure checks the pointer.
-    unsafe {
-        configure(o, |cfg| {
-            if maxBytes == 0 || maxBytes > 0x7FFF_FFFF {
-                return false;
-            }
-            cfg.max_message = u64::from(maxBytes);
-            let need = maxBytes as usize + 14;
-            cfg.max_queue_bytes = cfg.max_queue_bytes.max(need);
-            true
-        })
-    }
-}
-
-/// Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
-/// fit returns `LWIP_WS_ERR_WOULD_BLOCK` (queue busy) or `LWIP_WS_ERR_TOO_BIG` (the frame
-/// alone is larger than the limit); nothing is ever half-queued. The queue drains into
-/// lwIP as `tcp_sndbuf` allows, from the sent and poll callbacks.
-///
-/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
-/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
-#[no_mangle]
-pub unsafe extern "C" fn WSS_setSendQueue(o: *mut WSS, maxBytes: u32) -> c_int {
-    // SAFETY: configure checks the pointer.
-    unsafe {
-        configure(o, |cfg| {
-            if maxBytes < 256 {
-                return false;
-            }
-            cfg.max_queue_bytes = maxBytes as usize;
-            true
-        })
-    }
-}
-
-/// Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
-/// handshake by then is disconnected, `LWIP_WS_DROP_HANDSHAKE_TIMEOUT`) and the close
-/// timeout (default 5000 ms: a peer that does not answer our close frame, or does not read
-/// it, is aborted, `LWIP_WS_DROP_CLOSE_TIMEOUT`). Timeouts are checked from lwIP's poll
-/// callback, every 500 ms.
-///
-/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
-/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
-#[no_mangle]
-pub unsafe extern "C" fn WSS_setTimeouts(o: *mut WSS, handshakeMs: u32, closeMs: u32) -> c_int {
-    // SAFETY: configure checks the pointer.
-    unsafe {
-        configure(o, |cfg| {
-            if handshakeMs == 0 || closeMs == 0 {
-                return false;
-            }
-            cfg.handshake_timeout_ms = handshakeMs;
-            cfg.close_timeout_ms = closeMs;
-            true
-        })
-    }
-}
-
-/// Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
-/// with no reassembly buffer, instead of whole through `frameFp` (default). The maximum
-/// message size (`WSS_setMaxMessage`) still applies to the whole message.
-///
-/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
-/// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
-#[no_mangle]
-pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
-    // SAFETY: configure checks the pointer.
-    unsafe {
-        configure(o, |cfg| {
-            cfg.streaming = on != 0;
-            true
-        })
-    }
-}
-
-/// Choose what an idle connection does with its memory. `release` non-zero (default):
-/// every poll interval (0.5 s) a busy connection trims its buffers back to room for one
-/// `startSize` message, and a connection that moved nothing for a poll interval gives
-/// back all its heap, its engine parked inside the `WSS` (`WSS_heapBytes` 0); the first
-/// message after such a pause allocates again. Zero: the connection keeps its engine and
-/// buffers for its whole life, at their largest size so far: once messages of each size
-/// have passed, nothing is allocated again, at the price of holding that memory while
-/// idle (for firmware that must not allocate after start-up, or that keeps its heap for
-/// other uses only).
-///
-/// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
-/// `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
-#[no_mangle]
-pub unsafe extern "C" fn WSS_setIdleRelease(o: *mut WSS, release: c_int) -> c_int {
-    // SAFETY: configure checks the pointer.
-    unsafe {
-        configure(o, |cfg| {
-            cfg.release_idle = release != 0;
-            true
-        })
-    }
 }
 
 /// Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your

@@ -3,8 +3,12 @@
 //! fall through to 404. So one port serves the device's page and its WebSocket.
 //!
 //! Pre-upgrade connections live in heap boxes owned by the listener (at most
-//! `max_pending` at once); an upgrade moves the connection into the application's `WSS`
-//! storage. One request per TCP connection (`Connection: close`).
+//! `max_pending` at once; when they are all taken, a new connection evicts the oldest one
+//! that has not completed its request, so silent or trickling sockets cannot lock real
+//! clients out); an upgrade moves the connection into the application's `WSS` storage.
+//! One request per TCP connection (`Connection: close`). Before the application sees a
+//! WebSocket upgrade, its `Origin` is checked against the listener's policy (403) and the
+//! library's heap budget (503).
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
@@ -12,8 +16,8 @@ use core::ffi::{c_char, c_void};
 use core::ptr;
 
 use super::conn::{self, Conn, Ending, Hooks, OpError};
-use super::{err, sys};
-use crate::proto::{Config, Request};
+use super::{budget, err, sys};
+use crate::proto::{Config, Request, State};
 
 /// A request head with NUL-terminated copies of its parts, valid during the request
 /// callback only.
@@ -188,7 +192,7 @@ impl HttpRequest {
                 return Err(OpError::Arg);
             }
             let mut engine = (*src).take_engine().ok_or(OpError::State)?;
-            engine[0].set_config((*target).config());
+            engine[0].engine.set_config((*target).config());
             let pcb = (*src).pcb;
             (*src).pcb = ptr::null_mut();
             (*target).adopt_engine(engine);
@@ -210,8 +214,12 @@ pub struct Listener {
     /// Configuration of pre-upgrade connections (head limit, handshake timeout, response
     /// size).
     pub cfg: Config,
-    /// Most pre-upgrade connections at once; more are refused (aborted) at accept.
+    /// Most pre-upgrade connections at once; a new one beyond it evicts the oldest that
+    /// has not completed its request (or, when every one has, is refused).
     pub max_pending: usize,
+    /// Origins allowed besides the request's own (see `Request::origin_allowed`):
+    /// caller-owned, valid while the listener is.
+    pub origins: &'static [u8],
     pending: Vec<*mut Conn>,
 }
 
@@ -226,11 +234,45 @@ static HTTP_HOOKS: Hooks = Hooks {
     closed: http_closed,
 };
 
-unsafe fn http_request(conn: *mut Conn, req: &mut HttpRequest) {
-    // SAFETY: an HTTP connection's user is its live Listener.
+/// A request head arrived on one of the listener's connections: refuse a WebSocket
+/// upgrade from a foreign origin (403) or while the heap budget is spent (503), else hand
+/// the request to the application; answer 404 if it did not answer. Returns the
+/// connection the request was upgraded into, if any.
+unsafe fn http_request(conn: *mut Conn) -> *mut Conn {
+    // SAFETY: an HTTP connection's user is its live Listener; `conn` is live on entry and
+    // checked through the guard after the application's callback.
     unsafe {
         let l: *mut Listener = (*conn).user.cast();
-        ((*l).on_request)((*l).user, req);
+        let Some(engine) = (*conn).engine_mut() else {
+            return ptr::null_mut();
+        };
+        let Some(head) = engine.request() else {
+            return ptr::null_mut();
+        };
+        if head.is_websocket() {
+            let refused = if !head.origin_allowed((*l).origins) {
+                Some(403)
+            } else if budget::exhausted() {
+                Some(503)
+            } else {
+                None
+            };
+            if let Some(status) = refused {
+                engine.reject(status);
+                return ptr::null_mut();
+            }
+        }
+        let mut req = HttpRequest::new(conn, &head);
+        let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
+        if !req.upgraded.is_null() {
+            return req.upgraded;
+        }
+        if alive && !req.answered {
+            if let Some(engine) = (*conn).engine_mut() {
+                engine.reject(404);
+            }
+        }
+        ptr::null_mut()
     }
 }
 
@@ -263,6 +305,7 @@ impl Listener {
             user,
             cfg: Config::default(),
             max_pending: 8,
+            origins: b"",
             pending: Vec::new(),
         }
     }
@@ -326,6 +369,27 @@ pub unsafe fn shutdown(l: *mut Listener) {
     }
 }
 
+/// Drops the oldest pending connection that is still reading its request (a silent or
+/// trickling socket, or a slow real client: it sees a reset and may retry), to make room
+/// for a new one. False when every pending connection has completed its request (their
+/// answers are going out; they end within the close timeout).
+unsafe fn evict_oldest(l: *mut Listener) -> bool {
+    // SAFETY: `l` is a live listener; its pending boxes are live.
+    unsafe {
+        let victim = (*l)
+            .pending
+            .iter()
+            .copied()
+            .find(|&c| (*c).state() == Some(State::Connecting));
+        let Some(c) = victim else {
+            return false;
+        };
+        conn::destroy(c);
+        release(c);
+        true
+    }
+}
+
 unsafe extern "C" fn on_accept(
     arg: *mut c_void,
     newpcb: *mut sys::lwipws_pcb,
@@ -337,7 +401,11 @@ unsafe extern "C" fn on_accept(
     }
     // SAFETY: lwIP passes the listener we attached and a fresh pcb we now own.
     unsafe {
-        if (*l).pending.len() >= (*l).max_pending || (*l).pending.try_reserve(1).is_err() {
+        if (*l).pending.len() >= (*l).max_pending && !evict_oldest(l) {
+            sys::lwipws_abort(newpcb);
+            return err::ABRT;
+        }
+        if (*l).pending.try_reserve(1).is_err() {
             sys::lwipws_abort(newpcb);
             return err::ABRT;
         }

@@ -7,33 +7,18 @@
 //!
 //! Every function here runs in lwIP's core context (NO_SYS main loop, tcpip thread, or
 //! under the core lock).
+//!
+//! Modules: `conn` (one connection: lifecycle, receive path, send path), `listener` (the
+//! HTTP front end on one port), `budget` (one heap budget for every connection),
+//! `origins` (the `Origin` policy of connections started by `websocket_accept`).
+//! Imports go one way: `listener` uses `conn`; `conn` uses neither `listener` nor the C
+//! API.
 
+pub mod budget;
 pub mod conn;
 #[cfg(feature = "listener")]
 pub mod listener;
-
-/// Without the listener nobody sets a request hook: a server connection accepts any
-/// valid upgrade (`websocket_accept`), so the request handed to the hook is empty.
-#[cfg(not(feature = "listener"))]
-pub mod listener {
-    use super::conn::Conn;
-    use crate::proto::Request;
-
-    /// Stands in for the listener's request head; never given to a hook.
-    pub struct HttpRequest {
-        pub(crate) upgraded: *mut Conn,
-        pub(crate) answered: bool,
-    }
-
-    impl HttpRequest {
-        pub(crate) fn new(_conn: *mut Conn, _req: &Request<'_>) -> HttpRequest {
-            HttpRequest {
-                upgraded: core::ptr::null_mut(),
-                answered: false,
-            }
-        }
-    }
-}
+pub mod origins;
 
 use lwip_sys as sys;
 

@@ -40,7 +40,7 @@ impl Connection {
             conn.buf.extend_from_slice(p.as_bytes());
             conn.buf.push(b',');
         }
-        conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes)?;
+        conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes, true)?;
         Ok(conn)
     }
 

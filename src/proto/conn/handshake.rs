@@ -72,7 +72,7 @@ impl Connection {
     pub(super) fn queue_error(&mut self, status: u16) {
         // The head buffer goes first: its memory makes room for the response.
         self.enter_closed();
-        let _ = self.queue_http(|s| write_error(s, status), usize::MAX);
+        let _ = self.queue_http(|s| write_error(s, status), usize::MAX, false);
     }
 
     /// Server, after [`Event::Request`](super::Event::Request): validate the request as a WebSocket upgrade
@@ -97,7 +97,7 @@ impl Connection {
             Ok(accept) => {
                 self.head = Vec::new();
                 let written =
-                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX);
+                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX, false);
                 if written.is_err() {
                     self.queue_error(500);
                     return Err(HandshakeError::Rejected(500));
@@ -110,6 +110,14 @@ impl Connection {
                 Err(e)
             }
         }
+    }
+
+    /// Server: the request head waiting for [`Connection::accept`],
+    /// [`Connection::reject`] or [`Connection::respond`] (after
+    /// [`Event::Request`](super::Event::Request)), if one is waiting.
+    pub fn request(&self) -> Option<Request<'_>> {
+        self.awaiting_decision
+            .then_some(Request { head: &self.head })
     }
 
     /// Server, after [`Event::Request`](super::Event::Request): queue an HTTP error response with `status` (and
@@ -140,7 +148,7 @@ impl Connection {
             return Err(SendError::InvalidClose);
         }
         let write = |s: &mut Sink<'_>| write_response(s, status, b"", Some(content_type), body);
-        self.queue_http(write, self.cfg.max_queue_bytes)?;
+        self.queue_http(write, self.cfg.max_queue_bytes, true)?;
         self.enter_closed();
         Ok(())
     }

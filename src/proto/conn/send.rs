@@ -140,7 +140,7 @@ impl Connection {
 
     /// Set aside room for `n` more queued bytes without queuing anything.
     pub fn reserve_queue(&mut self, n: usize) -> Result<(), SendError> {
-        self.make_room(n, usize::MAX)
+        self.make_room(n, usize::MAX, true)
     }
 
     pub(super) fn queue_data(
@@ -258,7 +258,11 @@ impl Connection {
             .ok_or(SendError::TooLarge)?;
         let (header, header_len) = encode_header(fin, opcode, len as u64, mask);
         let total = len.checked_add(header_len).ok_or(SendError::TooLarge)?;
-        self.make_room(total, limit)?;
+        // Replies the protocol requires (pong, close) are small and bounded by the queue
+        // allowances: they go out even when the heap limit is reached, so that a
+        // connection ended for the budget still says why (1013).
+        let budgeted = !matches!(opcode, OP_CLOSE | OP_PONG);
+        self.make_room(total, limit, budgeted)?;
         let start = self.out.len();
         self.out
             .extend_from_slice(header.get(..header_len).unwrap_or_default());
@@ -272,20 +276,29 @@ impl Connection {
     }
 
     /// Queue HTTP bytes produced by `write` (all or nothing).
+    /// `budgeted`: the heap limit applies (pages, requests); error responses and the 101
+    /// are small and must go out even when it is reached.
     pub(super) fn queue_http(
         &mut self,
         write: impl Fn(&mut Sink<'_>),
         limit: usize,
+        budgeted: bool,
     ) -> Result<(), SendError> {
         let total = measure(&write);
-        self.make_room(total, limit)?;
+        self.make_room(total, limit, budgeted)?;
         write(&mut |piece: &[u8]| self.out.extend_from_slice(piece));
         Ok(())
     }
 
     /// Check that `n` more bytes keep the queue within `limit` and reserve them
-    /// (compacting first rather than growing when the front has been sent).
-    pub(super) fn make_room(&mut self, n: usize, limit: usize) -> Result<(), SendError> {
+    /// (compacting first rather than growing when the front has been sent); with
+    /// `budgeted`, growth also stays within the heap limit.
+    pub(super) fn make_room(
+        &mut self,
+        n: usize,
+        limit: usize,
+        budgeted: bool,
+    ) -> Result<(), SendError> {
         self.busy = true;
         if n > limit {
             return Err(SendError::TooLarge);
@@ -308,7 +321,11 @@ impl Connection {
         if cap >= need {
             return Ok(());
         }
-        let room = self.heap_room(cap);
+        let room = if budgeted {
+            self.heap_room(cap)
+        } else {
+            usize::MAX
+        };
         if need > room {
             return Err(SendError::OutOfMemory);
         }
