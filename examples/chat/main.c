@@ -33,6 +33,10 @@
 #define DEFAULT_BUDGET (4UL * 1024 * 1024)
 /* /echo's send queue: a paused reader lets it drain below half before reading on. */
 #define ECHO_SEND_QUEUE (256 * 1024)
+/* /echo gathers pieces (about one TCP segment each) into fragments of up to this many
+ * bytes: a 16 MiB message goes back in 2048 fragments, not 11 000 (clients limit the
+ * fragments of a message: Python websockets to 4096). Static, touched only when used. */
+#define ECHO_FRAGMENT 8192
 
 /* The callbacks of one endpoint; WSSCB first so the callbacks can cast back. */
 typedef struct {
@@ -44,6 +48,8 @@ static WSS pool[POOL_SIZE];
 static const Endpoint *slotEndpoint[POOL_SIZE]; /* NULL: the slot is free */
 static char slotPaused[POOL_SIZE];  /* /echo: reading paused until the queue drains */
 static char slotFailed[POOL_SIZE];  /* /echo: closing after a failed write */
+static unsigned char echoBuf[POOL_SIZE][ECHO_FRAGMENT]; /* /echo: the fragment gathered */
+static int echoLen[POOL_SIZE];
 static unsigned long maxMessage;
 static unsigned long budget = DEFAULT_BUDGET;
 static const char *allowOrigin; /* NULL: the library's same-origin policy */
@@ -133,13 +139,30 @@ static int echoCloseCommand(WSS *wss, const char *data, int len)
     return 1;
 }
 
-/* Each piece goes straight back as a fragment of the same message. When the send queue
- * is over half full, reading pauses (the TCP window closes, the sender waits) until it
- * has drained: memory stays bounded whatever the message size. */
+/* Queues one fragment; a fragment that cannot be queued is never dropped silently (the
+ * echo would be corrupt): the connection closes with 1011. Returns 0 on failure. */
+static int echoFragment(WSS *wss, const void *data, int len, int isTxt, int last)
+{
+    int slot = slotOf(wss);
+    int rc = WSS_writeFragment(wss, data, len, isTxt, last);
+    if (rc != LWIP_WS_OK) {
+        fprintf(stderr, "chat: echo slot %d: fragment of %d bytes: %s; closing 1011\n", slot,
+                len, WSS_errorText(rc));
+        slotFailed[slot] = 1;
+        echoFailed++;
+        WSS_close(wss, 1011);
+        return 0;
+    }
+    return 1;
+}
+
+/* Pieces go back as fragments of the same message, gathered up to ECHO_FRAGMENT bytes.
+ * When the send queue is over half full, reading pauses (the TCP window closes, the
+ * sender waits) until it has drained: memory stays bounded whatever the message size. */
 static void onEchoChunk(WSSCB *o, WSS *wss, void *data, int len, int isTxt, uint64_t offset,
                         int last)
 {
-    int slot = slotOf(wss), rc;
+    int slot = slotOf(wss);
     (void)o;
     if (slotFailed[slot]) {
         return;
@@ -147,17 +170,22 @@ static void onEchoChunk(WSSCB *o, WSS *wss, void *data, int len, int isTxt, uint
     if (offset == 0 && last && isTxt && echoCloseCommand(wss, (const char *)data, len)) {
         return;
     }
-    if (len == 0 && !last) {
-        return; /* nothing to forward; the final piece always comes */
+    if (echoLen[slot] > 0 && echoLen[slot] + len > ECHO_FRAGMENT) {
+        if (!echoFragment(wss, echoBuf[slot], echoLen[slot], isTxt, 0)) {
+            return;
+        }
+        echoLen[slot] = 0;
     }
-    rc = WSS_writeFragment(wss, data, len, isTxt, last);
-    if (rc != LWIP_WS_OK) {
-        /* Never drop a piece silently: the echo would be corrupt. */
-        fprintf(stderr, "chat: echo slot %d: fragment of %d bytes at %lu: %s; closing 1011\n",
-                slot, len, (unsigned long)offset, WSS_errorText(rc));
-        slotFailed[slot] = 1;
-        echoFailed++;
-        WSS_close(wss, 1011);
+    if (echoLen[slot] + len <= ECHO_FRAGMENT) {
+        memcpy(echoBuf[slot] + echoLen[slot], data, (size_t)len);
+        echoLen[slot] += len;
+        if (last || echoLen[slot] == ECHO_FRAGMENT) {
+            if (!echoFragment(wss, echoBuf[slot], echoLen[slot], isTxt, last)) {
+                return;
+            }
+            echoLen[slot] = 0;
+        }
+    } else if (!echoFragment(wss, data, len, isTxt, last)) { /* a piece over ECHO_FRAGMENT */
         return;
     }
     if (!slotPaused[slot] && WSS_queued(wss) > ECHO_SEND_QUEUE / 2) {
@@ -201,6 +229,7 @@ static void onClose(WSSCB *o, WSS *wss, int status)
     slotEndpoint[slotOf(wss)] = NULL; /* the last callback: the slot is free again */
     slotPaused[slotOf(wss)] = 0;
     slotFailed[slotOf(wss)] = 0;
+    echoLen[slotOf(wss)] = 0;
     closed++;
 }
 
@@ -238,6 +267,7 @@ static void upgrade(HttpRequest *req, Endpoint *e)
     }
     slotPaused[i] = 0;
     slotFailed[i] = 0;
+    echoLen[i] = 0;
     if (WSS_upgrade(&pool[i], req) == LWIP_WS_OK) {
         slotEndpoint[i] = e;
         accepted++;

@@ -45,6 +45,16 @@ timeout 400 "$py" "$root/tests/attack/attack.py" 127.0.0.1 "$port" "$pid" "$budg
 if kill -0 "$pid" 2>/dev/null; then
     echo "PASS the demo survived the attacks"
     kill -TERM "$pid"
+    # A clean shutdown takes at most 2 s; a demo stuck in a loop is killed after 10 s.
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "FAIL the demo did not stop within 10 s of SIGTERM (killed)"
+        failures=$((failures + 1))
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
     status=0
     wait "$pid" || status=$?
     server_pid=""
