@@ -3,7 +3,7 @@
     attack.py HOST PORT PID BUDGET [NAME...]
 
 PID is the demo's process (its resident memory is read from /proc/PID/status), BUDGET
-the heap budget it was started with (--budget). NAMEs pick attacks by letter (a..i);
+the heap budget it was started with (--budget). NAMEs pick attacks by letter (a..j);
 default: all. Every attack is bounded in time and in connections, talks only to
 127.0.0.1, and prints one PASS/FAIL/SKIP line; the last line is "N passed, N failed";
 the exit status is 1 when any failed.
@@ -448,6 +448,24 @@ async def huge_echo(size=16 << 20):
     return f"byte-exact; RSS +{growth // 1024} KiB"
 
 
+# j. A client that sends a large message to /echo and never reads the echo: its
+# connection is paused (both TCP windows close); everyone else must still be served.
+async def non_reader(size=64 << 20):
+    reader, writer = await upgraded("/echo")
+    try:
+        writer.write(frame(0x2, os.urandom(size)))  # the echo is never read
+        try:
+            await asyncio.wait_for(writer.drain(), 5)
+        except asyncio.TimeoutError:
+            pass  # back-pressure: the demo stopped reading this connection
+        start = time.monotonic()
+        await asyncio.wait_for(echo_once("beside a non-reader"), 5)
+        took = time.monotonic() - start
+    finally:
+        reset(writer)
+    return f"another client served in {took:.1f} s"
+
+
 # i. A real browser: a page from another origin cannot open the demo's WebSocket.
 FOREIGN_PAGE = """<!DOCTYPE html><html><body><p id="r">RESULT:pending</p><script>
 var ws = new WebSocket("ws://127.0.0.1:%d/echo");
@@ -548,6 +566,9 @@ async def main():
         else:
             await attack("i. headless Chromium: a foreign page is refused, the own page works",
                          browser_origin(browser), 150)
+    if chosen("j"):  # last: when it fails, the demo may be stuck for good
+        await attack("j. a client sending 64 MiB to /echo without reading: others served",
+                     non_reader(), 30)
     print(f"{results['passed']} passed, {results['failed']} failed", flush=True)
     return 1 if results["failed"] else 0
 

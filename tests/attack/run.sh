@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Attack suite: tests/attack/attack.py (slowloris, stalled frames, memory floods, foreign
 # origins, ambiguous requests, resets mid-frame, ping bursts, a 16 MiB echo, a foreign
-# page in headless Chromium) against build/examples/chat on slirp, 127.0.0.1 only. Then
-# checks that the demo survived: still running, SIGPIPE ignored, a clean exit on SIGTERM.
+# page in headless Chromium, a client that never reads its echo) against
+# build/examples/chat on slirp, 127.0.0.1 only. Then checks that the demo survived:
+# still running, SIGPIPE ignored, a clean exit on SIGTERM.
 #
-#   tests/attack/run.sh [LETTER...]     (only the attacks a..i named)
+#   tests/attack/run.sh [LETTER...]     (only the attacks a..j named)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
