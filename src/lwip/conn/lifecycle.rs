@@ -143,6 +143,9 @@ pub unsafe fn start_client(
 pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpError> {
     // SAFETY: as in write.
     unsafe {
+        if (*conn).is_failing() {
+            return Err(OpError::State);
+        }
         let engine = (*conn).wake()?;
         match engine.state() {
             State::Connecting => {

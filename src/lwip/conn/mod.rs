@@ -352,9 +352,15 @@ impl Conn {
         }
     }
 
-    /// True when messages may be sent (handshake done, no close started).
+    /// True when messages may be sent (handshake done, no close started, not failing).
     pub fn is_open(&self) -> bool {
-        self.state() == Some(State::Open)
+        self.state() == Some(State::Open) && !self.is_failing()
+    }
+
+    /// True once the connection cannot go on (a frame may be cut short on the wire): it
+    /// ends at the next callback, and until then nothing more is written or delivered.
+    pub(crate) fn is_failing(&self) -> bool {
+        self.flags & FATAL != 0
     }
 
     /// The engine's state, if active.

@@ -212,7 +212,7 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
     unsafe {
         let pcb = (*conn).pcb;
-        if pcb.is_null() {
+        if pcb.is_null() || (*conn).is_failing() {
             return;
         }
         let Some(fragmented) = (*conn).engine().map(Connection::is_sending_fragmented) else {
