@@ -1164,17 +1164,14 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
         {
             return finish(conn, Ending::CloseTimeout, false).err();
         }
-        let timeout = (*conn)
-            .engine_mut()
-            .and_then(|e| e.poll(now, [0; 4]))
-            .map(|t| match t {
-                Timeout::KeepAlive => Timeout::Handshake,
-                Timeout::Message => Timeout::Close,
-                t => t,
-            });
+        let timeout = (*conn).engine_mut().and_then(|e| e.poll(now, [0; 4]));
         match timeout {
-            Some(Timeout::Handshake) => finish(conn, Ending::HandshakeTimeout, true).err(),
-            Some(Timeout::Close) => finish(conn, Ending::CloseTimeout, false).err(),
+            Some(Timeout::Handshake | Timeout::KeepAlive) => {
+                finish(conn, Ending::HandshakeTimeout, true).err()
+            }
+            Some(Timeout::Close | Timeout::Message) => {
+                finish(conn, Ending::CloseTimeout, false).err()
+            }
             None => {
                 // Park before anything that may end the connection: after its `closed`
                 // hook the storage may already be reused or freed.
