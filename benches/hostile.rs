@@ -162,6 +162,7 @@ unsafe fn send(p: &Peer, bytes: &[u8]) {
     lwipws_output(p.pcb);
 }
 
+#[allow(clippy::boxed_local)] // the box is what lwIP's callback argument points at
 unsafe fn drop_peer(p: Box<Peer>) {
     if !p.pcb.is_null() {
         lwipws_arg(p.pcb, std::ptr::null_mut());
@@ -191,6 +192,7 @@ unsafe fn run(ms: u32, peak: &mut u32) {
 
 /// `n` attackers that upgrade, each sending its request as soon as it is connected (in
 /// groups of 8, the listener's pending slots).
+#[allow(clippy::vec_box)] // each peer's address is lwIP's callback argument: it must not move
 unsafe fn upgraded(n: usize, peak: &mut u32) -> Vec<Box<Peer>> {
     let before = device().upgrades;
     let mut peers = Vec::new();
