@@ -727,6 +727,17 @@ uint32_t lwipws_heapBytes(void);
 int lwipws_setAllowedOrigins(const char *origins);
 
 /**
+ * The `Origin` rule of the library, for an HTTP server of your own that answers the
+ * upgrade itself before `WSS_connect`: 1 when a request whose `Origin` header is
+ * `origin` (NULL: the request has none) and whose `Host` header is `host` (NULL: none)
+ * may be upgraded under the allow-list `allowed` (as for `WSListener_setOrigins`; NULL:
+ * only the request's own origin), else 0. Answer 403 when it returns 0.
+ *
+ * Context: any.
+ */
+int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
+
+/**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
  * larger incoming message fails the connection with close code 1009 before its payload
  * is read. Also raises the send queue limit to hold one message of this size plus its
