@@ -221,8 +221,10 @@ typedef struct WSS {
 
 /**
  * Called with each complete message. `data` is followed by a 0 byte (so text can be used
- * as a C string), is read-only, and is valid only until the callback returns. `len` is
- * the payload length; `isTxt` is 1 for text (valid UTF-8), 0 for binary.
+ * as a C string; for an empty message `data` points at that 0 byte), and is valid only
+ * until the callback returns. The bytes may be changed in place (e.g. `data[len] = 0`);
+ * they are not used again. `len` is the payload length; `isTxt` is 1 for text (valid
+ * UTF-8), 0 for binary.
  */
 typedef void (*WSSCB_Frame)(struct WSSCB *o, struct WSS *wss, void *data, int len, int isTxt);
 
@@ -237,7 +239,8 @@ typedef void (*WSSCB_Close)(struct WSSCB *o, struct WSS *wss, int status);
 
 /**
  * Called with a ping's payload (0..125 bytes, not NUL-terminated). The pong with the same
- * payload is already queued.
+ * payload is already queued: every ping gets its own pong, in order (only when the send
+ * queue is full is an unsent pong replaced by the newer one, as RFC 6455 §5.5.3 allows).
  */
 typedef void (*WSSCB_Ping)(struct WSSCB *o, struct WSS *wss, void *data, int len);
 
