@@ -97,7 +97,7 @@ struct WSListener;
 #define LWIP_WS_ERR_WOULD_BLOCK -10
 
 /**
- * The frame alone is larger than the send queue limit ([`crate::capi::WSS_setSendQueue`]),
+ * The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
  * or a control payload is longer than 125 bytes.
  */
 #define LWIP_WS_ERR_TOO_BIG -11

@@ -23,7 +23,7 @@ pub const LWIP_WS_ERR_NOT_CONSTRUCTED: c_int = -3;
 /// The send queue has no room for the whole frame. Nothing was queued; wait for the
 /// `writableFp` callback (or any later sent/poll progress) and try again.
 pub const LWIP_WS_ERR_WOULD_BLOCK: c_int = -10;
-/// The frame alone is larger than the send queue limit ([`crate::capi::WSS_setSendQueue`]),
+/// The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
 /// or a control payload is longer than 125 bytes.
 pub const LWIP_WS_ERR_TOO_BIG: c_int = -11;
 
