@@ -15,6 +15,8 @@ pub mod errors;
 mod listener;
 mod policy;
 mod settings;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use errors::*;
@@ -22,6 +24,8 @@ pub use errors::*;
 pub use listener::*;
 pub use policy::*;
 pub use settings::*;
+#[cfg(feature = "tls")]
+pub use tls::*;
 pub use transport::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -301,6 +305,7 @@ fn close_status(ending: Ending) -> c_int {
         Ending::Local => LWIP_WS_DROP_LOCAL,
         Ending::KeepAliveTimeout => LWIP_WS_DROP_KEEPALIVE_TIMEOUT,
         Ending::MessageTimeout => LWIP_WS_DROP_MESSAGE_TIMEOUT,
+        Ending::TlsVerifyFailed => LWIP_WS_DROP_TLS_VERIFY_FAILED,
     }
 }
 
@@ -495,6 +500,24 @@ pub unsafe extern "C" fn WSS_openClient(
     path: *const c_char,
     protocols: *const c_char,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        open_client(wss, addr, host, path, protocols, |c, req| {
+            conn::start_client(c, addr, port, req)
+        })
+    }
+}
+
+/// `WSS_openClient`'s checks and request, then `start` on the idle connection.
+#[cfg(feature = "client")]
+pub(crate) unsafe fn open_client(
+    wss: *mut WSS,
+    addr: *const sys::ip_addr_t,
+    host: *const c_char,
+    path: *const c_char,
+    protocols: *const c_char,
+    start: impl FnOnce(*mut Conn, &proto::ClientRequest<'_>) -> Result<(), OpError>,
+) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; addr, host, path => {
         // SAFETY: the strings are NUL-terminated (caller contract).
         let (host, path, protos) = unsafe {
@@ -516,13 +539,13 @@ pub unsafe extern "C" fn WSS_openClient(
             protocols: offered.get(..count).unwrap_or_default(),
             extra_headers: &[],
         };
-        // SAFETY: with_conn checks `wss`; `addr` is a valid ip_addr_t (caller contract).
+        // SAFETY: with_conn checks `wss`.
         unsafe {
             with_conn(wss, |c| {
                 if (*c).is_active() {
                     return Err(OpError::State);
                 }
-                conn::start_client(c, addr, port, &req)
+                start(c, &req)
             })
         }
     })
