@@ -97,7 +97,7 @@ struct WSListener;
 #define LWIP_WS_ERR_WOULD_BLOCK -10
 
 /**
- * The frame alone is larger than the send queue limit ([`crate::capi::WSS_setSendQueue`]),
+ * The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
  * or a control payload is longer than 125 bytes.
  */
 #define LWIP_WS_ERR_TOO_BIG -11
@@ -126,6 +126,12 @@ struct WSListener;
  * The lwIP build lacks what the call needs (e.g. `LWIP_TCP_KEEPALIVE` 0).
  */
 #define LWIP_WS_ERR_UNSUPPORTED -32
+
+/**
+ * A TLS configuration was refused: a certificate, key or CA list did not parse (wrong
+ * format, wrong key password, key not matching), or mbedTLS ran out of memory.
+ */
+#define LWIP_WS_ERR_TLS -40
 
 /**
  * The peer reset the TCP connection (RST).
@@ -186,6 +192,14 @@ struct WSListener;
 #define LWIP_WS_DROP_MESSAGE_TIMEOUT -110
 
 /**
+ * Client over TLS (`WSS_openClientTls`): the server's certificate did not verify (chain
+ * not trusted by the configured CA list, expired or not yet valid, or not issued for
+ * the host name given). The connection was aborted after the TLS handshake, before the
+ * upgrade request was sent; `WSTls_verifyError` says which check failed.
+ */
+#define LWIP_WS_DROP_TLS_VERIFY_FAILED -111
+
+/**
  * Bytes of storage a `WSListener` needs.
  */
 #define LWIP_WS_LISTENER_SIZE 192
@@ -202,6 +216,12 @@ struct WSListener;
  * it may no longer be used.
  */
 typedef struct HttpRequest HttpRequest;
+
+/**
+ * A TLS configuration (certificates, keys, CA list, mbedTLS settings). Opaque; made by
+ * `WSTls_serverConfig` or `WSTls_clientConfig`, released by `WSTls_freeConfig`.
+ */
+typedef struct WSTlsConfig WSTlsConfig;
 
 /**
  * One WebSocket connection, in storage you provide (a static array of `WSS` works).
@@ -221,8 +241,10 @@ typedef struct WSS {
 
 /**
  * Called with each complete message. `data` is followed by a 0 byte (so text can be used
- * as a C string), is read-only, and is valid only until the callback returns. `len` is
- * the payload length; `isTxt` is 1 for text (valid UTF-8), 0 for binary.
+ * as a C string; for an empty message `data` points at that 0 byte), and is valid only
+ * until the callback returns. The bytes may be changed in place (e.g. `data[len] = 0`);
+ * they are not used again. `len` is the payload length; `isTxt` is 1 for text (valid
+ * UTF-8), 0 for binary.
  */
 typedef void (*WSSCB_Frame)(struct WSSCB *o, struct WSS *wss, void *data, int len, int isTxt);
 
@@ -237,7 +259,8 @@ typedef void (*WSSCB_Close)(struct WSSCB *o, struct WSS *wss, int status);
 
 /**
  * Called with a ping's payload (0..125 bytes, not NUL-terminated). The pong with the same
- * payload is already queued.
+ * payload is already queued: every ping gets its own pong, in order (only when the send
+ * queue is full is an unsent pong replaced by the newer one, as RFC 6455 §5.5.3 allows).
  */
 typedef void (*WSSCB_Ping)(struct WSSCB *o, struct WSS *wss, void *data, int len);
 
@@ -727,6 +750,17 @@ uint32_t lwipws_heapBytes(void);
 int lwipws_setAllowedOrigins(const char *origins);
 
 /**
+ * The `Origin` rule of the library, for an HTTP server of your own that answers the
+ * upgrade itself before `WSS_connect`: 1 when a request whose `Origin` header is
+ * `origin` (NULL: the request has none) and whose `Host` header is `host` (NULL: none)
+ * may be upgraded under the allow-list `allowed` (as for `WSListener_setOrigins`; NULL:
+ * only the request's own origin), else 0. Answer 403 when it returns 0.
+ *
+ * Context: any.
+ */
+int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
+
+/**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
  * larger incoming message fails the connection with close code 1009 before its payload
  * is read. Also raises the send queue limit to hold one message of this size plus its
@@ -812,6 +846,160 @@ int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
  */
 int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
+
+/**
+ * Make a server configuration: `certChain`/`certLen`, the server's certificate followed
+ * by its intermediates (PEM, several certificates one after the other; or one DER
+ * certificate), and `key`/`keyLen` its private key (PEM or DER; `keyPassword`: the
+ * password of an encrypted key, or NULL). PEM may be passed with or without its
+ * terminating NUL. The data is parsed and copied: the buffers are yours again when this
+ * returns. On success `*out` receives the configuration (written only on success); it
+ * must outlive every listener using it (`WSListener_listenTls`) and every connection
+ * they accepted; release it with `WSTls_freeConfig`.
+ *
+ * Clients are not asked for a certificate they must have (lwIP's port requests one
+ * optionally and does not reject a client without one).
+ *
+ * Randomness: lwIP's port seeds one mbedTLS CTR-DRBG, shared by every configuration,
+ * from `mbedtls_entropy_func` when the first configuration is made. On Linux mbedTLS's
+ * platform source (getrandom) feeds it. Firmware must give mbedTLS a real entropy source:
+ * `MBEDTLS_ENTROPY_HARDWARE_ALT` in its mbedTLS configuration and an
+ * `int mbedtls_hardware_poll(void *data, unsigned char *out, size_t len, size_t *olen)`
+ * on the chip's TRNG (with `MBEDTLS_NO_PLATFORM_ENTROPY`), or `mbedtls_entropy_add_source`
+ * before the first configuration. Certificate dates are checked with `mbedtls_time`
+ * (`MBEDTLS_HAVE_TIME_DATE`; firmware sets its clock with `mbedtls_platform_set_time`).
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a length ≤ 0),
+ * `LWIP_WS_ERR_TLS` (did not parse, key does not match, wrong password, or out of
+ * memory).
+ */
+int WSTls_serverConfig(const void *certChain,
+                       int certLen,
+                       const void *key,
+                       int keyLen,
+                       const char *keyPassword,
+                       struct WSTlsConfig **out);
+
+/**
+ * Make a client configuration: `caList`/`caLen`, the certificates the client trusts
+ * (PEM, several one after the other; or one DER certificate). Without a CA list
+ * (NULL, 0) no server verifies: every connection ends with
+ * `LWIP_WS_DROP_TLS_VERIFY_FAILED` unless `WSTls_insecureSkipVerify` was called.
+ * `cert`/`certLen` and `key`/`keyLen` (both or neither; `keyPassword` or NULL): a client
+ * certificate for servers that ask for one. PEM with or without its NUL; the data is
+ * copied. On success `*out` receives the configuration (only on success); it must
+ * outlive every connection opened with it; release it with `WSTls_freeConfig`. By
+ * default every connection verifies the server's chain against the CA list, its dates,
+ * and that it was issued for the host name given to `WSS_openClientTls`. Randomness and
+ * time: see `WSTls_serverConfig`.
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL `out`, a negative
+ * length, a pointer without length or the reverse, only one of `cert` and `key`),
+ * `LWIP_WS_ERR_TLS` (did not parse, or out of memory).
+ */
+int WSTls_clientConfig(const void *caList,
+                       int caLen,
+                       const void *cert,
+                       int certLen,
+                       const void *key,
+                       int keyLen,
+                       const char *keyPassword,
+                       struct WSTlsConfig **out);
+
+/**
+ * INSECURE: connections opened with `cfg` from now on accept ANY server certificate
+ * (self-signed, expired, issued for another name): anyone on the path can read and
+ * change the traffic. For tests against a device with a throw-away certificate only.
+ * There is no way back for this configuration: make a new one to verify again.
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL).
+ */
+int WSTls_insecureSkipVerify(struct WSTlsConfig *cfg);
+
+/**
+ * lwIP's `struct altcp_tls_config` inside `cfg`, for pcbs of your own
+ * (`altcp_tls_new(WSTls_altcpConfig(cfg), IPADDR_TYPE_ANY)`, then `altcp_listen` and
+ * `websocket_accept` from your accept callback); NULL for NULL. It belongs to `cfg`.
+ *
+ * Context: any.
+ */
+void *WSTls_altcpConfig(struct WSTlsConfig *cfg);
+
+/**
+ * Close a listening pcb of your own, plain or TLS (`altcp_tls_new` + `altcp_listen`).
+ * Use it instead of `altcp_close` for a TLS listener: lwIP 2.1.3's `altcp_close` on one
+ * sets a poll callback on the inner LISTEN pcb (an lwIP assertion, or without asserts a
+ * write past the end of `struct tcp_pcb_listen`). `WSListener` does this itself.
+ *
+ * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL), `LWIP_WS_ERR_LWIP`
+ * (lwIP refused; the pcb is still yours).
+ */
+int WSTls_closeListener(struct altcp_pcb *pcb);
+
+/**
+ * Release a configuration (NULL is ignored). Only after every listener using it was
+ * destroyed and every connection made with it has ended (`closeFp`). The shared
+ * random generator goes with the last configuration.
+ *
+ * Context: lwIP core.
+ */
+void WSTls_freeConfig(struct WSTlsConfig *cfg);
+
+/**
+ * Why the most recent server certificate failed verification (the one behind the last
+ * `LWIP_WS_DROP_TLS_VERIFY_FAILED`), as mbedTLS's text, one line per failed check
+ * ("The certificate validity has expired", "The certificate is not correctly signed by
+ * the trusted CA", "The certificate Common Name (CN) does not match with the expected
+ * CN", ...), written to `buf` (NUL-terminated, cut to `bufLen`). Call it from `closeFp`
+ * (a later failure replaces it).
+ *
+ * Context: lwIP core. Returns mbedTLS's verification flags (`MBEDTLS_X509_BADCERT_*`,
+ * positive), 0 when no verification failed yet (`buf` gets ""), or `LWIP_WS_ERR_ARG`
+ * (NULL `buf`, `bufLen` ≤ 0).
+ */
+int WSTls_verifyError(char *buf, int bufLen);
+
+/**
+ * Like `WSListener_listen`, over TLS with `cfg` (from `WSTls_serverConfig`; it must
+ * outlive the listener and its connections): the page and the WebSocket are served as
+ * `https://` and `wss://` on one port. The same rules apply as on a plain port: the TLS
+ * handshake counts against the handshake timeout (`WSListener_setHandshakeTimeout`: a
+ * peer that stops mid-handshake is dropped then) and the waiting slots
+ * (`WSListener_setLimits`). Plain and TLS listeners run side by side (one `WSListener`
+ * each). Each TLS connection costs mbedTLS's session memory on lwIP's heap besides the
+ * library's (about 45 KiB with mbedTLS's default 16 KiB record buffers: lower
+ * `MBEDTLS_SSL_IN_CONTENT_LEN`/`MBEDTLS_SSL_OUT_CONTENT_LEN` in firmware); it is not
+ * part of `lwipws_setHeapBudget`.
+ *
+ * Context: lwIP core. Returns as `WSListener_listen`; `LWIP_WS_ERR_ARG` also for a NULL
+ * `cfg`.
+ */
+int WSListener_listenTls(struct WSListener *l,
+                         const ip_addr_t *addr,
+                         uint16_t port,
+                         struct WSTlsConfig *cfg);
+
+/**
+ * Like `WSS_openClient`, over TLS with `cfg` (from `WSTls_clientConfig`; it must outlive
+ * the connection). `host` goes out as SNI and in the `Host` header, and the server's
+ * certificate must be issued for it (DNS name or IP address in its subject alternative
+ * names or common name), chain to the configured CA list, and be within its dates.
+ * The check runs when the TLS handshake is done, before the upgrade request is sent: a
+ * failure ends the connection with `closeFp(LWIP_WS_DROP_TLS_VERIFY_FAILED)`
+ * (`WSTls_verifyError` says why). A failed TLS handshake (e.g. the port speaks plain
+ * HTTP, or no common cipher) ends with `closeFp(LWIP_WS_DROP_CONNECT_FAILED)`. The
+ * handshake timeout (`WSS_setTimeouts`) covers TCP, TLS and WebSocket handshakes.
+ *
+ * Context: lwIP core. Returns as `WSS_openClient`; `LWIP_WS_ERR_ARG` also for a NULL
+ * `cfg`.
+ */
+int WSS_openClientTls(struct WSS *wss,
+                      const ip_addr_t *addr,
+                      uint16_t port,
+                      const char *host,
+                      const char *path,
+                      const char *protocols,
+                      struct WSTlsConfig *cfg);
 
 /**
  * The peer's IP address and TCP port, for logging, rate limiting or an allow-list of

@@ -16,6 +16,12 @@
 //! - `LWIP_COMPILE`: `1` or `0`; overrides the `compile` feature (compile lwIP core, IPv4,
 //!   Ethernet and `ports/unix/port.c` into this crate).
 //!
+//! Feature `tls`: `LWIP_ALTCP`, `LWIP_ALTCP_TLS` and `LWIP_ALTCP_TLS_MBEDTLS` are defined
+//! to 1 for the C build and bindgen, `shim/lwipws_tls.c` is compiled, and with `compile`
+//! lwIP's `altcp_tls_mbedtls` port too, linked with the system's mbedTLS 2.28
+//! (`-lmbedtls -lmbedx509 -lmbedcrypto`; Debian's `libmbedtls-dev`). Firmware passes its
+//! mbedTLS include folder in `LWIP_CFLAGS` and links mbedTLS itself.
+//!
 //! Cargo's `TARGET` selects the target: the C compiler comes from the `cc` crate's usual
 //! variables (`CC_<target>`, `CC`, `CFLAGS`, ...), and bindgen's clang gets
 //! `--target=<TARGET>` plus the same `-I`/`-D` flags, so the bound struct layouts match
@@ -63,6 +69,7 @@ fn main() {
         Some("") | None => env::var_os("CARGO_FEATURE_COMPILE").is_some(),
         Some(other) => panic!("LWIP_COMPILE must be 1 or 0, not {other:?}"),
     };
+    let tls = env::var_os("CARGO_FEATURE_TLS").is_some();
     let shim_dir = manifest.join("shim");
     let unix_port = workspace.join("ports/unix");
 
@@ -82,6 +89,11 @@ fn main() {
     for flag in &cflags {
         build.flag(flag);
     }
+    if tls {
+        for name in ["LWIP_ALTCP", "LWIP_ALTCP_TLS", "LWIP_ALTCP_TLS_MBEDTLS"] {
+            build.define(name, "1");
+        }
+    }
     build.warnings(false);
 
     // The C library: the shim always; lwIP and the unix port with `compile`.
@@ -91,13 +103,26 @@ fn main() {
         lib.define("LWIPWS_TEST_HOOKS", None);
     }
     lib.file(shim_dir.join("lwipws_shim.c"));
+    if tls {
+        lib.file(shim_dir.join("lwipws_tls.c"));
+    }
     if compile {
         for file in lwip_sources(&lwip_dir) {
             lib.file(file);
         }
+        if tls {
+            let port = lwip_dir.join("src/apps/altcp_tls");
+            lib.file(port.join("altcp_tls_mbedtls.c"));
+            lib.file(port.join("altcp_tls_mbedtls_mem.c"));
+        }
         lib.file(unix_port.join("port.c"));
     }
     lib.compile(if compile { "lwip" } else { "lwipws_shim" });
+    if compile && tls {
+        for name in ["mbedtls", "mbedx509", "mbedcrypto"] {
+            println!("cargo:rustc-link-lib={name}");
+        }
+    }
 
     // Bindings.
     let mut clang_args = vec![format!("--target={target}")];
@@ -108,6 +133,9 @@ fn main() {
         clang_args.push(format!("-I{}", unix_port.join("include").display()));
         clang_args.push("-DLWIPWS_BIND_UNIXPORT".into());
         clang_args.push("-DLWIPWS_TEST_HOOKS".into());
+    }
+    if tls {
+        clang_args.push("-DLWIPWS_BIND_TLS".into());
     }
     const PREFIXES: &str = "(tcp|altcp|pbuf|netif|ip_addr|ip4_addr|ip4addr|ipaddr|mem|memp|\
                             err|lwipws|unixport|stats)_.*";

@@ -16,6 +16,9 @@
 #include "lwip/tcpip.h"
 #endif
 #include "lwipws_shim.h"
+#ifdef LWIPWS_BIND_TLS
+#include "lwipws_tls.h"
+#endif
 #ifdef LWIPWS_BIND_UNIXPORT
 #include "unixport.h"
 #endif

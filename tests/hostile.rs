@@ -569,3 +569,40 @@ fn the_heap_budget_ends_the_connection_that_would_exceed_it() {
     stop(a);
     assert_baseline(&baseline);
 }
+
+/// The same rule for an HTTP server of the application's own (`WSS_connect` users).
+#[test]
+fn the_origin_rule_is_available_to_other_http_servers() {
+    let allowed = |o: Option<&CStr>, h: Option<&CStr>, l: Option<&CStr>| unsafe {
+        let p = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
+        WSS_originAllowed(p(o), p(h), p(l))
+    };
+    assert_eq!(
+        allowed(None, Some(c"dev"), None),
+        1,
+        "no Origin: not a browser"
+    );
+    assert_eq!(
+        allowed(Some(c"http://dev"), Some(c"dev"), None),
+        1,
+        "same origin"
+    );
+    assert_eq!(allowed(Some(c"HTTPS://DEV"), Some(c"dev"), None), 1);
+    assert_eq!(allowed(Some(c"http://evil"), Some(c"dev"), None), 0);
+    assert_eq!(
+        allowed(Some(c"http://dev:81"), Some(c"dev"), None),
+        0,
+        "port differs"
+    );
+    assert_eq!(
+        allowed(Some(c"http://evil"), Some(c"dev"), Some(c"a, http://evil")),
+        1
+    );
+    assert_eq!(allowed(Some(c"null"), Some(c"dev"), Some(c"null")), 0);
+    assert_eq!(allowed(Some(c"null"), None, Some(c"*")), 1);
+    assert_eq!(
+        allowed(Some(c"http://dev"), None, None),
+        0,
+        "no Host: no same origin"
+    );
+}

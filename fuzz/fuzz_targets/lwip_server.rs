@@ -4,12 +4,16 @@
 //! `lwipws_write`/`lwipws_output` fail with ERR_MEM at input-chosen calls (the shim's
 //! test hooks) and time jumps fire its poll timers. The server echoes every message, as
 //! is or (input-chosen) grown past 4 KiB, whole or in two fragments, so that large frames
-//! take the path that hands the caller's bytes straight to `tcp_write`.
+//! take the path that hands the caller's bytes straight to `tcp_write`. Input-chosen:
+//! the server pauses reading after a message and resumes at chosen points (held pbufs,
+//! unacknowledged), a small library-wide heap budget, short keep-alive and message
+//! timeouts that the time jumps reach.
 //!
 //! Invariants: no crash; the recv callback returns ERR_OK or ERR_ABRT (anything else
 //! would leave the pbuf with lwIP); `closeFp` exactly once per connection and no callback
-//! after it; `WSS_heapBytes` within a bound from the configuration; lwIP's heap and every
-//! pool back to the starting values after each input.
+//! after it; `WSS_heapBytes` within a bound from the configuration and equal to what the
+//! connection charged to the budget (`lwipws_heapBytes`); lwIP's heap and every pool back
+//! to the starting values, and the budget total to 0, after each input.
 #![no_main]
 
 use core::ffi::{c_int, c_void};
@@ -32,6 +36,10 @@ struct App {
     /// 0: echo as is; 1–3: echo a binary message of 4 KiB or more built from it (3: in
     /// two fragments).
     grow: u8,
+    /// Pause reading after each message.
+    pause: bool,
+    /// Short keep-alive and message timeouts.
+    timers: bool,
     wss: WSS,
     accepted: *mut lwipws_pcb,
 }
@@ -64,6 +72,9 @@ unsafe extern "C" fn on_frame(o: *mut WSSCB, wss: *mut WSS, d: *mut c_void, n: c
         0,
         "message not NUL-terminated"
     );
+    if a.pause {
+        assert_eq!(WSS_pauseRead(wss), LWIP_WS_OK);
+    }
     if a.grow == 0 {
         let _ = WSS_write(wss, d, n, t);
         return;
@@ -101,6 +112,10 @@ unsafe extern "C" fn on_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: er
     assert_eq!(WSS_setMaxMessage(&mut a.wss, a.max_message), LWIP_WS_OK);
     assert_eq!(WSS_setSendQueue(&mut a.wss, a.send_queue), LWIP_WS_OK);
     assert_eq!(WSS_setTimeouts(&mut a.wss, 2000, 1000), LWIP_WS_OK);
+    if a.timers {
+        assert_eq!(WSS_setKeepAlive(&mut a.wss, 1000, 500), LWIP_WS_OK);
+        assert_eq!(WSS_setMessageTimeout(&mut a.wss, 1000), LWIP_WS_OK);
+    }
     a.accepted = newpcb;
     assert_eq!(websocket_accept(newpcb, &mut a.wss), LWIP_WS_OK);
     ERR_OK as err_t
@@ -166,6 +181,8 @@ unsafe fn setup() {
         max_message: 1000,
         send_queue: 4096,
         grow: 0,
+        pause: false,
+        timers: false,
         wss: WSS {
             _opaque: [0; LWIP_WS_WSS_WORDS],
         },
@@ -240,6 +257,14 @@ fuzz_target!(|data: &[u8]| unsafe {
     let flags = r.byte();
     let valid_request = flags & 1 == 1;
     a.grow = (flags >> 1) & 3;
+    a.pause = flags & 8 != 0;
+    a.timers = flags & 16 != 0;
+    let budget = if flags & 32 != 0 {
+        1024 + u32::from(r.u16() % 8192)
+    } else {
+        0
+    };
+    lwipws_setHeapBudget(budget);
     let baseline = usage();
     if !connect() {
         panic!("no connection accepted");
@@ -283,8 +308,15 @@ fuzz_target!(|data: &[u8]| unsafe {
         deliver(chain);
         let heap = WSS_heapBytes(&mut a.wss) as usize;
         assert!(heap <= limit, "heap {heap} over {limit}");
+        if a.closes == 0 {
+            assert_eq!(lwipws_heapBytes() as usize, heap, "charged what it holds");
+        }
         unixport_poll();
         let cut = cuts.next().unwrap_or(0);
+        if a.closes == 0 && cut % 3 == 0 {
+            // Resume after a pause (held data is delivered now); a no-op otherwise.
+            assert_eq!(WSS_resumeRead(&mut a.wss), LWIP_WS_OK);
+        }
         if cut % 8 == 0 {
             // Sometimes long enough (three poll intervals) for the connection to go idle,
             // give its buffers back and park its engine; the next piece wakes it.
@@ -318,5 +350,7 @@ fuzz_target!(|data: &[u8]| unsafe {
         unixport_run_for(130_000);
     }
     assert_eq!(usage(), baseline, "lwIP memory back to baseline");
+    assert_eq!(lwipws_heapBytes(), 0, "the budget total back at 0");
+    lwipws_setHeapBudget(0);
     WSS_destructor(&mut a.wss);
 });

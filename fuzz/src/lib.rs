@@ -9,10 +9,15 @@
 //!   is reported after it (no data after close);
 //! - messages are within `max_message`, text messages are valid UTF-8;
 //! - a ping is answered by a pong with exactly its payload (when the queue has room);
-//! - `heap_bytes()` stays within a bound derived from the configuration.
+//! - `heap_bytes()` stays within a bound derived from the configuration, and within the
+//!   heap limit when the script sets one (`set_heap_limit`, set again after unparking as
+//!   a transport would);
+//! - a keep-alive ping queued by `poll` is one empty ping frame (masked by a client);
+//!   `Timeout::KeepAlive` leaves nothing queued, `Timeout::Message` a 1008 close when the
+//!   connection was open; a timeout is reported at most once, with no event after it.
 
 use lwip_ws::proto::http::{accept_key, client_key};
-use lwip_ws::proto::{ClientRequest, Config, Connection, Event, Role, SendError, State};
+use lwip_ws::proto::{ClientRequest, Config, Connection, Event, Role, SendError, State, Timeout};
 
 /// Reads the fuzz input front to back; past the end every read is 0.
 pub struct Reader<'a> {
@@ -160,10 +165,18 @@ pub fn check_wire(bytes: &[u8], from_client: bool, http_first: bool, complete: b
     }
 }
 
+/// A heap limit chosen by bits 1..=2 of a role's flags byte (0: none, as before).
+pub fn heap_limit(flags: u8) -> usize {
+    [usize::MAX, 300, 1500, 6000][usize::from(flags >> 1 & 3)]
+}
+
 /// Drives one engine through the script in `r`, prefixed (when `prefix` is given) with
-/// bytes that complete the handshake.
-pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_>) {
+/// bytes that complete the handshake. `limit`: the heap limit set on the engine.
+pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_>, limit: usize) {
     let bound = heap_bound(&cfg);
+    conn.set_heap_limit(limit);
+    // What the engine held before the limit was set (a client's request) may stay.
+    let held_bound = limit.max(conn.heap_bytes());
     let role = conn.role();
     let mut stream: Vec<u8> = prefix.to_vec();
     let mut now: u32 = 0;
@@ -171,6 +184,7 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
     let mut mask_seed: u8 = 1;
     let mut message: Vec<u8> = Vec::new();
     let mut wire: Vec<u8> = Vec::new();
+    let mut aborted = false;
     // At most one step per input byte, and at most 4096 steps.
     for _ in 0..4096 {
         if r.is_empty() && stream.is_empty() {
@@ -200,6 +214,7 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
                     mask,
                     &mut ended,
                     &mut message,
+                    limit,
                 );
             }
             // The transport takes some output.
@@ -226,22 +241,56 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
                     assert!(res.is_err(), "a send while not open was accepted");
                 }
                 if let Err(SendError::OutOfMemory) = res {
-                    panic!("out of memory on a small send");
+                    assert!(limit != usize::MAX, "out of memory on a small send");
                 }
             }
             // Time passes.
             6 => {
                 now = now.wrapping_add(u32::from(op & 0x1F) * 40);
-                if conn.poll(now, [mask_seed, 5, 5, 5]).is_some() {
-                    assert!(!ended, "a timeout after the close was reported");
-                    ended = true;
-                    assert_eq!(conn.state(), State::Closed);
+                let mask = [mask_seed, 5, 5, 5];
+                let queued = conn.queued();
+                let was_open = conn.state() == State::Open;
+                match conn.poll(now, mask) {
+                    Some(timeout) => {
+                        assert!(!ended, "a timeout after the close was reported");
+                        ended = true;
+                        assert_eq!(conn.state(), State::Closed);
+                        match timeout {
+                            Timeout::KeepAlive => {
+                                // The transport aborts: what was queued is cut off.
+                                assert_eq!(conn.queued(), 0);
+                                aborted = true;
+                            }
+                            // (The close is skipped only when the heap limit has no
+                            // room for it.)
+                            Timeout::Message if was_open && limit == usize::MAX => {
+                                let close = [&[0x03, 0xF0][..], b"message timeout"].concat();
+                                let frame = expected_frame(role, 0x88, &close, mask);
+                                assert!(conn.pending().ends_with(&frame), "no 1008 close");
+                            }
+                            _ => {}
+                        }
+                    }
+                    None if conn.queued() != queued => {
+                        // The keep-alive ping, nothing else.
+                        assert!(was_open && conn.queued() > queued);
+                        let ping = expected_frame(role, 0x89, b"", mask);
+                        assert_eq!(&conn.pending()[queued..], &ping[..], "keep-alive ping");
+                    }
+                    None => {}
                 }
                 // What the lwIP layer does with an idle engine: park it and wake it
                 // later; the woken engine must carry on as the parked one would.
                 if let Some(parked) = conn.park() {
                     assert_eq!(conn.heap_bytes(), 0, "parked with heap");
+                    // The poll just now would have queued a due ping (and not parked).
+                    assert!(!parked.due(now), "parked with the keep-alive ping due");
+                    let idle = cfg.keepalive_idle_ms;
+                    if idle != 0 {
+                        assert!(parked.due(now.wrapping_add(idle)), "keep-alive lost");
+                    }
                     conn = parked.unpark(now);
+                    conn.set_heap_limit(limit);
                 }
             }
             // Whole rest of the input at once (zero-copy paths).
@@ -256,6 +305,7 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
                     mask,
                     &mut ended,
                     &mut message,
+                    limit,
                 );
             }
         }
@@ -264,12 +314,17 @@ pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_
             "heap {} over bound {bound} for {cfg:?}",
             conn.heap_bytes()
         );
+        assert!(
+            conn.heap_bytes() <= held_bound,
+            "heap {} over the limit {limit}",
+            conn.heap_bytes()
+        );
         if role == Role::Server && conn.state() == State::Open {
             assert!(conn.queued() <= cfg.max_queue_bytes + 262 + 200);
         }
     }
     wire.extend_from_slice(conn.pending());
-    check_wire(&wire, role == Role::Client, role == Role::Server, true);
+    check_wire(&wire, role == Role::Client, role == Role::Server, !aborted);
 }
 
 /// Feeds `chunk` until consumed, checking each event.
@@ -281,6 +336,7 @@ fn feed(
     mask: [u8; 4],
     ended: &mut bool,
     message: &mut Vec<u8>,
+    limit: usize,
 ) {
     let mut off = 0;
     let mut calls = 0;
@@ -356,7 +412,7 @@ fn feed(
             Event::Ping(payload) => {
                 assert!(payload.len() <= 125);
                 let payload = payload.to_vec();
-                check_pong(conn, cfg, role, &payload, mask, queued_before);
+                check_pong(conn, cfg, role, &payload, mask, queued_before, limit);
             }
             Event::Pong(payload) => assert!(payload.len() <= 125),
             Event::Closed { code, reason, .. } => {
@@ -384,18 +440,12 @@ fn check_pong(
     payload: &[u8],
     mask: [u8; 4],
     queued_before: usize,
+    limit: usize,
 ) {
-    if conn.state() != State::Open {
+    if conn.state() != State::Open || limit != usize::MAX {
         return;
     }
-    let mut frame = vec![0x8A, payload.len() as u8];
-    if role == Role::Client {
-        frame[1] |= 0x80;
-        frame.extend_from_slice(&mask);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    } else {
-        frame.extend_from_slice(payload);
-    }
+    let frame = expected_frame(role, 0x8A, payload, mask);
     let fits = queued_before + frame.len() <= cfg.max_queue_bytes;
     if fits {
         assert!(
@@ -405,6 +455,19 @@ fn check_pong(
     }
 }
 
+/// A control frame as `role` sends it (masked with `mask` by a client); payload ≤ 125.
+fn expected_frame(role: Role, first: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = vec![first, payload.len() as u8];
+    if role == Role::Client {
+        frame[1] |= 0x80;
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    } else {
+        frame.extend_from_slice(payload);
+    }
+    frame
+}
+
 /// A server engine, with the first input byte choosing whether the valid request leads.
 pub fn run_server(data: &[u8]) {
     let mut r = Reader::new(data);
@@ -412,7 +475,7 @@ pub fn run_server(data: &[u8]) {
     let flags = r.byte();
     let conn = Connection::server(cfg, 0);
     let prefix: &[u8] = if flags & 1 == 1 { REQUEST } else { b"" };
-    drive(conn, cfg, prefix, &mut r);
+    drive(conn, cfg, prefix, &mut r, heap_limit(flags));
 }
 
 /// A client engine, with the first input byte choosing whether a valid 101 leads.
@@ -430,5 +493,5 @@ pub fn run_client(data: &[u8]) {
     } else {
         Vec::new()
     };
-    drive(conn, cfg, &prefix, &mut r);
+    drive(conn, cfg, &prefix, &mut r, heap_limit(flags));
 }

@@ -72,6 +72,11 @@ int mps2_main(void)
     printf("mps2-an386: server-only echo on lwIP + lwip-ws\n");
     signal(SIGTERM, onSignal);
     WSSCB_constructor(&cb, onFrame, onClose, NULL);
+    /* Origin policy of websocket_accept: NULL keeps the safe default (no Origin, or the
+     * device's own); a product that serves its page elsewhere lists that origin here. */
+    lwipws_setAllowedOrigins(NULL);
+    /* One heap budget for every connection: the ones that would pass it end with 1013. */
+    lwipws_setHeapBudget(256 * 1024);
     for (i = 0; i < SLOTS; i++) {
         if (WSS_constructor(&slots[i], &cb, 1024, 4096) != LWIP_WS_OK) {
             return 1;

@@ -23,7 +23,7 @@ pub const LWIP_WS_ERR_NOT_CONSTRUCTED: c_int = -3;
 /// The send queue has no room for the whole frame. Nothing was queued; wait for the
 /// `writableFp` callback (or any later sent/poll progress) and try again.
 pub const LWIP_WS_ERR_WOULD_BLOCK: c_int = -10;
-/// The frame alone is larger than the send queue limit ([`crate::capi::WSS_setSendQueue`]),
+/// The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
 /// or a control payload is longer than 125 bytes.
 pub const LWIP_WS_ERR_TOO_BIG: c_int = -11;
 
@@ -40,6 +40,11 @@ pub const LWIP_WS_ERR_LWIP: c_int = -30;
 pub const LWIP_WS_ERR_ADDR_IN_USE: c_int = -31;
 /// The lwIP build lacks what the call needs (e.g. `LWIP_TCP_KEEPALIVE` 0).
 pub const LWIP_WS_ERR_UNSUPPORTED: c_int = -32;
+
+// -40 .. -49: TLS (feature `tls`).
+/// A TLS configuration was refused: a certificate, key or CA list did not parse (wrong
+/// format, wrong key password, key not matching), or mbedTLS ran out of memory.
+pub const LWIP_WS_ERR_TLS: c_int = -40;
 
 // -100 .. -119: close-callback statuses (negative: the connection was dropped, with no
 // completed close handshake). Positive close statuses are RFC 6455 close codes.
@@ -68,6 +73,11 @@ pub const LWIP_WS_DROP_KEEPALIVE_TIMEOUT: c_int = -109;
 /// A message had started but no byte of it arrived within the message timeout
 /// (`WSS_setMessageTimeout`); a close frame with 1008 was sent and TCP closed.
 pub const LWIP_WS_DROP_MESSAGE_TIMEOUT: c_int = -110;
+/// Client over TLS (`WSS_openClientTls`): the server's certificate did not verify (chain
+/// not trusted by the configured CA list, expired or not yet valid, or not issued for
+/// the host name given). The connection was aborted after the TLS handshake, before the
+/// upgrade request was sent; `WSTls_verifyError` says which check failed.
+pub const LWIP_WS_DROP_TLS_VERIFY_FAILED: c_int = -111;
 
 /// A short, static, NUL-terminated English description of a return code or close status
 /// (any value is accepted; unknown values give "unknown code"). Needs no buffer.
@@ -125,6 +135,7 @@ error_texts![
     LWIP_WS_ERR_LWIP => "lwIP refused the operation",
     LWIP_WS_ERR_ADDR_IN_USE => "address in use",
     LWIP_WS_ERR_UNSUPPORTED => "not supported by this lwIP build",
+    LWIP_WS_ERR_TLS => "TLS configuration refused (certificate, key or CA did not parse)",
     LWIP_WS_DROP_RESET => "connection reset by peer",
     LWIP_WS_DROP_ABORTED => "connection aborted by lwIP",
     LWIP_WS_DROP_PEER_CLOSED => "peer closed TCP without a close frame",
@@ -136,6 +147,7 @@ error_texts![
     LWIP_WS_DROP_LOCAL => "closed locally before the handshake finished",
     LWIP_WS_DROP_KEEPALIVE_TIMEOUT => "keep-alive timeout: the peer stopped answering",
     LWIP_WS_DROP_MESSAGE_TIMEOUT => "message timeout: a started message stalled",
+    LWIP_WS_DROP_TLS_VERIFY_FAILED => "TLS: the server's certificate did not verify",
     1000 => "1000 normal closure",
     1001 => "1001 going away",
     1002 => "1002 protocol error",
@@ -171,6 +183,9 @@ mod tests {
                 LWIP_WS_ERR_LWIP => b"lwIP refused the operation\0",
                 LWIP_WS_ERR_ADDR_IN_USE => b"address in use\0",
                 LWIP_WS_ERR_UNSUPPORTED => b"not supported by this lwIP build\0",
+                LWIP_WS_ERR_TLS => {
+                    b"TLS configuration refused (certificate, key or CA did not parse)\0"
+                }
                 LWIP_WS_DROP_RESET => b"connection reset by peer\0",
                 LWIP_WS_DROP_ABORTED => b"connection aborted by lwIP\0",
                 LWIP_WS_DROP_PEER_CLOSED => b"peer closed TCP without a close frame\0",
@@ -184,6 +199,7 @@ mod tests {
                     b"keep-alive timeout: the peer stopped answering\0"
                 }
                 LWIP_WS_DROP_MESSAGE_TIMEOUT => b"message timeout: a started message stalled\0",
+                LWIP_WS_DROP_TLS_VERIFY_FAILED => b"TLS: the server's certificate did not verify\0",
                 1000 => b"1000 normal closure\0",
                 1001 => b"1001 going away\0",
                 1002 => b"1002 protocol error\0",

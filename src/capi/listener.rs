@@ -68,6 +68,13 @@ const _: () = assert!(core::mem::size_of::<ListenerInner>() <= LWIP_WS_LISTENER_
 const _: () =
     assert!(core::mem::align_of::<ListenerInner>() <= core::mem::align_of::<WSListener>());
 
+/// The lwIP layer's listener inside a constructed `WSListener` (for `WSListener_listenTls`).
+#[cfg(feature = "tls")]
+pub(crate) unsafe fn listener_of(l: *mut WSListener) -> Result<*mut Listener, c_int> {
+    // SAFETY: `inner` checks the pointer and the magic.
+    unsafe { inner(l).map(|i| core::ptr::addr_of_mut!((*i).listener)) }
+}
+
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
     if l.is_null() {
         return Err(LWIP_WS_ERR_ARG);

@@ -15,6 +15,8 @@ pub mod errors;
 mod listener;
 mod policy;
 mod settings;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use errors::*;
@@ -22,6 +24,8 @@ pub use errors::*;
 pub use listener::*;
 pub use policy::*;
 pub use settings::*;
+#[cfg(feature = "tls")]
+pub use tls::*;
 pub use transport::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -42,8 +46,10 @@ macro_rules! boundary {
 pub(crate) use boundary;
 
 /// Called with each complete message. `data` is followed by a 0 byte (so text can be used
-/// as a C string), is read-only, and is valid only until the callback returns. `len` is
-/// the payload length; `isTxt` is 1 for text (valid UTF-8), 0 for binary.
+/// as a C string; for an empty message `data` points at that 0 byte), and is valid only
+/// until the callback returns. The bytes may be changed in place (e.g. `data[len] = 0`);
+/// they are not used again. `len` is the payload length; `isTxt` is 1 for text (valid
+/// UTF-8), 0 for binary.
 pub type WSSCB_Frame = Option<
     unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int, isTxt: c_int),
 >;
@@ -56,7 +62,8 @@ pub type WSSCB_Frame = Option<
 pub type WSSCB_Close = Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, status: c_int)>;
 
 /// Called with a ping's payload (0..125 bytes, not NUL-terminated). The pong with the same
-/// payload is already queued.
+/// payload is already queued: every ping gets its own pong, in order (only when the send
+/// queue is full is an unsent pong replaced by the newer one, as RFC 6455 §5.5.3 allows).
 pub type WSSCB_Ping =
     Option<unsafe extern "C" fn(o: *mut WSSCB, wss: *mut WSS, data: *mut c_void, len: c_int)>;
 
@@ -298,6 +305,7 @@ fn close_status(ending: Ending) -> c_int {
         Ending::Local => LWIP_WS_DROP_LOCAL,
         Ending::KeepAliveTimeout => LWIP_WS_DROP_KEEPALIVE_TIMEOUT,
         Ending::MessageTimeout => LWIP_WS_DROP_MESSAGE_TIMEOUT,
+        Ending::TlsVerifyFailed => LWIP_WS_DROP_TLS_VERIFY_FAILED,
     }
 }
 
@@ -492,6 +500,24 @@ pub unsafe extern "C" fn WSS_openClient(
     path: *const c_char,
     protocols: *const c_char,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        open_client(wss, addr, host, path, protocols, |c, req| {
+            conn::start_client(c, addr, port, req)
+        })
+    }
+}
+
+/// `WSS_openClient`'s checks and request, then `start` on the idle connection.
+#[cfg(feature = "client")]
+pub(crate) unsafe fn open_client(
+    wss: *mut WSS,
+    addr: *const sys::ip_addr_t,
+    host: *const c_char,
+    path: *const c_char,
+    protocols: *const c_char,
+    start: impl FnOnce(*mut Conn, &proto::ClientRequest<'_>) -> Result<(), OpError>,
+) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; addr, host, path => {
         // SAFETY: the strings are NUL-terminated (caller contract).
         let (host, path, protos) = unsafe {
@@ -513,13 +539,13 @@ pub unsafe extern "C" fn WSS_openClient(
             protocols: offered.get(..count).unwrap_or_default(),
             extra_headers: &[],
         };
-        // SAFETY: with_conn checks `wss`; `addr` is a valid ip_addr_t (caller contract).
+        // SAFETY: with_conn checks `wss`.
         unsafe {
             with_conn(wss, |c| {
                 if (*c).is_active() {
                     return Err(OpError::State);
                 }
-                conn::start_client(c, addr, port, &req)
+                start(c, &req)
             })
         }
     })

@@ -59,3 +59,34 @@ pub unsafe extern "C" fn lwipws_setAllowedOrigins(origins: *const c_char) -> c_i
     origins::set(Some(list));
     LWIP_WS_OK
 }
+
+/// The `Origin` rule of the library, for an HTTP server of your own that answers the
+/// upgrade itself before `WSS_connect`: 1 when a request whose `Origin` header is
+/// `origin` (NULL: the request has none) and whose `Host` header is `host` (NULL: none)
+/// may be upgraded under the allow-list `allowed` (as for `WSListener_setOrigins`; NULL:
+/// only the request's own origin), else 0. Answer 403 when it returns 0.
+///
+/// Context: any.
+#[no_mangle]
+pub unsafe extern "C" fn WSS_originAllowed(
+    origin: *const c_char,
+    host: *const c_char,
+    allowed: *const c_char,
+) -> c_int {
+    if origin.is_null() {
+        return 1;
+    }
+    // SAFETY: each non-NULL argument is NUL-terminated (caller contract).
+    let bytes = |s: *const c_char| -> &[u8] {
+        if s.is_null() {
+            b""
+        } else {
+            unsafe { CStr::from_ptr(s) }.to_bytes()
+        }
+    };
+    c_int::from(crate::proto::origin_permitted(
+        bytes(origin),
+        bytes(host),
+        bytes(allowed),
+    ))
+}

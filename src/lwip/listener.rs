@@ -322,7 +322,26 @@ pub unsafe fn listen(
         if !(*l).pcb.is_null() {
             return Err(OpError::State);
         }
-        let pcb = sys::lwipws_new(super::IPADDR_TYPE_ANY);
+        listen_on(l, sys::lwipws_new(super::IPADDR_TYPE_ANY), addr, port)
+    }
+}
+
+/// Listen with `pcb`, a fresh pcb of the caller's (plain or TLS; null: out of memory),
+/// which is ours from now on (closed on an error).
+pub(crate) unsafe fn listen_on(
+    l: *mut Listener,
+    pcb: *mut sys::lwipws_pcb,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+) -> Result<(), OpError> {
+    // SAFETY: `l` is a constructed, idle listener at a stable address; `pcb` is fresh.
+    unsafe {
+        if !(*l).pcb.is_null() {
+            if !pcb.is_null() {
+                sys::lwipws_close(pcb);
+            }
+            return Err(OpError::State);
+        }
         if pcb.is_null() {
             return Err(OpError::NoMem);
         }
@@ -356,7 +375,12 @@ pub unsafe fn shutdown(l: *mut Listener) {
         if !(*l).pcb.is_null() {
             sys::lwipws_arg((*l).pcb, ptr::null_mut());
             sys::lwipws_accept((*l).pcb, None);
-            if sys::lwipws_close((*l).pcb) != err::OK {
+            // A TLS listener needs lwIP 2.1.3's close bug worked around (lwipws_tls.h).
+            #[cfg(feature = "tls")]
+            let e = sys::lwipws_tls_close_listener((*l).pcb);
+            #[cfg(not(feature = "tls"))]
+            let e = sys::lwipws_close((*l).pcb);
+            if e != err::OK {
                 sys::lwipws_abort((*l).pcb);
             }
             (*l).pcb = ptr::null_mut();

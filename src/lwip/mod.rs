@@ -10,7 +10,8 @@
 //!
 //! Modules: `conn` (one connection: lifecycle, receive path, send path), `listener` (the
 //! HTTP front end on one port), `budget` (one heap budget for every connection),
-//! `origins` (the `Origin` policy of connections started by `websocket_accept`).
+//! `origins` (the `Origin` policy of connections started by `websocket_accept`), `tls`
+//! (feature `tls`: TLS listeners and verified TLS clients through lwIP's `altcp_tls`).
 //! Imports go one way: `listener` uses `conn`; `conn` uses neither `listener` nor the C
 //! API.
 
@@ -19,6 +20,8 @@ pub mod conn;
 #[cfg(feature = "listener")]
 pub mod listener;
 pub mod origins;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use lwip_sys as sys;
 

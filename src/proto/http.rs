@@ -163,28 +163,12 @@ impl<'a> Request<'a> {
         if origins.next().is_some() {
             return false;
         }
-        let mut entries = allowed
-            .split(|&b| matches!(b, b',' | b' ' | b'\t'))
-            .filter(|e| !e.is_empty());
-        if entries.clone().any(|e| e == b"*") {
-            return true;
-        }
-        if origin.eq_ignore_ascii_case(b"null") {
-            return false;
-        }
         let mut hosts = header_values(self.head, "host");
-        if let (Some(host), None) = (hosts.next(), hosts.next()) {
-            let same = |scheme: &[u8]| {
-                origin.len() == scheme.len() + host.len()
-                    && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
-                        s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
-                    })
-            };
-            if !host.is_empty() && (same(b"http://") || same(b"https://")) {
-                return true;
-            }
-        }
-        entries.any(|e| e.eq_ignore_ascii_case(origin))
+        let host = match (hosts.next(), hosts.next()) {
+            (Some(host), None) => host,
+            _ => &[],
+        };
+        origin_permitted(origin, host, allowed)
     }
 
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
@@ -235,6 +219,33 @@ impl<'a> Request<'a> {
         }
         Ok(accept_key(key))
     }
+}
+
+/// The rule of [`Request::origin_allowed`] for one `Origin` value and the request's
+/// `Host` (empty when it has none or several): `*` in `allowed` admits any origin; `null`
+/// is refused; the same origin (`http://` or `https://` followed by `host`) and any
+/// origin listed in `allowed` (comma- or space-separated) are admitted, ASCII
+/// case-insensitive. For a transport whose HTTP server parsed the request itself.
+pub fn origin_permitted(origin: &[u8], host: &[u8], allowed: &[u8]) -> bool {
+    let mut entries = allowed
+        .split(|&b| matches!(b, b',' | b' ' | b'\t'))
+        .filter(|e| !e.is_empty());
+    if entries.clone().any(|e| e == b"*") {
+        return true;
+    }
+    if origin.eq_ignore_ascii_case(b"null") {
+        return false;
+    }
+    let same = |scheme: &[u8]| {
+        origin.len() == scheme.len() + host.len()
+            && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
+                s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
+            })
+    };
+    if !host.is_empty() && (same(b"http://") || same(b"https://")) {
+        return true;
+    }
+    entries.any(|e| e.eq_ignore_ascii_case(origin))
 }
 
 /// True when `key` is base64 (standard alphabet, canonical `=` padding, no trailing bits)

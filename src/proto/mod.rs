@@ -49,4 +49,6 @@ pub use conn::{
     Config, Connection, Event, HandshakeFailure, Initiator, Parked, Received, Role, SendError,
     State, Timeout,
 };
-pub use http::{accept_key, ClientHandshakeError, ClientRequest, HandshakeError, Request};
+pub use http::{
+    accept_key, origin_permitted, ClientHandshakeError, ClientRequest, HandshakeError, Request,
+};

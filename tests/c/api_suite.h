@@ -276,6 +276,24 @@ static void checkArguments(void)
     CHECK(WSS_setIdleRelease(&never, 0) == LWIP_WS_ERR_NOT_CONSTRUCTED,
           "WSS_setIdleRelease(unconstructed) is ERR_NOT_CONSTRUCTED");
     CHECK(websocket_accept(NULL, &local) == LWIP_WS_ERR_ARG, "websocket_accept(NULL pcb) is ERR_ARG");
+    CHECK(WSS_setKeepAlive(&local, 1000, 0) == LWIP_WS_ERR_ARG &&
+              WSS_setKeepAlive(&local, 0, 0) == LWIP_WS_OK &&
+              WSS_setMessageTimeout(&local, 0) == LWIP_WS_OK,
+          "WSS_setKeepAlive needs a timeout when on; 0 turns the timers off");
+    CHECK(WSS_pauseRead(&local) == LWIP_WS_ERR_STATE && WSS_resumeRead(NULL) == LWIP_WS_ERR_ARG,
+          "WSS_pauseRead without a connection is ERR_STATE, resumeRead(NULL) ERR_ARG");
+    {
+        ip_addr_t peer;
+        u16_t peerPort = 0;
+        CHECK(WSS_peerAddr(&local, &peer, &peerPort) == LWIP_WS_ERR_STATE &&
+                  WSS_setTcpKeepAlive(&local, 1000, 1000, 3) == LWIP_WS_ERR_STATE,
+              "WSS_peerAddr and WSS_setTcpKeepAlive without a connection are ERR_STATE");
+    }
+    CHECK(WSS_originAllowed("http://evil", "dev", NULL) == 0 &&
+              WSS_originAllowed("http://dev", "dev", NULL) == 1,
+          "WSS_originAllowed: a foreign origin is refused, the own one allowed");
+    CHECK(lwipws_setHeapBudget(0) == LWIP_WS_OK && lwipws_heapBytes() == 0,
+          "no budget, and nothing held");
     WSS_destructor(&local);
     CHECK(WSS_isValid(&local) == 0, "destroyed storage is not valid");
 

@@ -109,17 +109,36 @@ pub unsafe fn start_client(
     port: u16,
     req: &crate::proto::ClientRequest<'_>,
 ) -> Result<(), OpError> {
-    // SAFETY: caller passes a constructed, idle Conn and a valid address.
+    // SAFETY: lwipws_new only allocates.
+    let pcb = unsafe { sys::lwipws_new(crate::lwip::IPADDR_TYPE_ANY) };
+    if pcb.is_null() {
+        return Err(OpError::NoMem);
+    }
+    // SAFETY: forwarded caller contract; the fresh pcb is handed over.
+    unsafe { start_client_on(conn, pcb, addr, port, req, 0) }
+}
+
+/// Client on a pcb the caller created (plain or TLS; it is ours from now on, aborted on
+/// an error): queue the upgrade request and start the connect. `flags` are added to the
+/// connection's ([`TLS_VERIFY`](super::TLS_VERIFY)).
+#[cfg(feature = "client")]
+pub(crate) unsafe fn start_client_on(
+    conn: *mut Conn,
+    pcb: *mut sys::lwipws_pcb,
+    addr: *const sys::ip_addr_t,
+    port: u16,
+    req: &crate::proto::ClientRequest<'_>,
+    flags: u8,
+) -> Result<(), OpError> {
+    // SAFETY: caller passes a constructed, idle Conn, a fresh pcb and a valid address.
     unsafe {
         let engine = Connection::client((*conn).config(), req, crate::lwip::rand16(), now_ms())
-            .map_err(OpError::from)?;
-        (*conn).activate(engine)?;
-        let pcb = sys::lwipws_new(crate::lwip::IPADDR_TYPE_ANY);
-        if pcb.is_null() {
-            (*conn).take_engine();
-            return Err(OpError::NoMem);
+            .map_err(OpError::from);
+        if let Err(e) = engine.and_then(|engine| (*conn).activate(engine)) {
+            sys::lwipws_abort(pcb);
+            return Err(e);
         }
-        (*conn).flags = 0;
+        (*conn).flags = flags;
         (*conn).ending = None;
         attach(conn, pcb);
         let e = sys::lwipws_connect(pcb, addr, port, Some(on_connected));
@@ -128,6 +147,7 @@ pub unsafe fn start_client(
             sys::lwipws_abort(pcb);
             (*conn).pcb = ptr::null_mut();
             (*conn).take_engine();
+            (*conn).flags = 0;
             return Err(if e == err::MEM {
                 OpError::NoMem
             } else {
@@ -143,6 +163,9 @@ pub unsafe fn start_client(
 pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpError> {
     // SAFETY: as in write.
     unsafe {
+        if (*conn).is_failing() {
+            return Err(OpError::State);
+        }
         let engine = (*conn).wake()?;
         match engine.state() {
             State::Connecting => {
@@ -360,6 +383,12 @@ unsafe extern "C" fn on_connected(
     unsafe {
         if e != err::OK {
             return finish(conn, Ending::ConnectFailed, false).err();
+        }
+        // Over TLS this runs once the TLS handshake is done: before the upgrade request
+        // goes out, the server's certificate must have verified.
+        #[cfg(feature = "tls")]
+        if (*conn).flags & super::TLS_VERIFY != 0 && !crate::lwip::tls::peer_verified((*conn).pcb) {
+            return finish(conn, Ending::TlsVerifyFailed, false).err();
         }
         (*conn).flags |= CONNECTED;
         after_activity(conn).err()

@@ -35,6 +35,8 @@ mod send;
 
 #[cfg(feature = "client")]
 pub use lifecycle::start_client;
+#[cfg(all(feature = "client", feature = "tls"))]
+pub(crate) use lifecycle::start_client_on;
 pub(crate) use lifecycle::{adopt, after_activity, finish};
 pub use lifecycle::{close, destroy, start_open, start_server};
 pub use recv::{pause_read, resume_read};
@@ -69,6 +71,9 @@ pub enum Ending {
     KeepAliveTimeout,
     /// A started message received no byte within the message timeout.
     MessageTimeout,
+    /// Client over TLS: the server's certificate chain or host name did not verify.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    TlsVerifyFailed,
 }
 
 /// What the owner of a connection is told. Every hook may call back into this module
@@ -154,6 +159,10 @@ const NAGLE: u8 = 16;
 const PAUSED: u8 = 32;
 /// The peer's FIN arrived while data was held: it takes effect once that is delivered.
 const FIN_HELD: u8 = 64;
+/// TLS client: check the server's certificate when the TLS handshake is done (see
+/// `lwip::tls`).
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) const TLS_VERIFY: u8 = 128;
 
 /// A connection's engine (on the heap while awake), or what a parked engine remembers,
 /// or just the configuration while no connection runs: `WSS` storage stays small, and an
@@ -352,9 +361,15 @@ impl Conn {
         }
     }
 
-    /// True when messages may be sent (handshake done, no close started).
+    /// True when messages may be sent (handshake done, no close started, not failing).
     pub fn is_open(&self) -> bool {
-        self.state() == Some(State::Open)
+        self.state() == Some(State::Open) && !self.is_failing()
+    }
+
+    /// True once the connection cannot go on (a frame may be cut short on the wire): it
+    /// ends at the next callback, and until then nothing more is written or delivered.
+    pub(crate) fn is_failing(&self) -> bool {
+        self.flags & FATAL != 0
     }
 
     /// The engine's state, if active.

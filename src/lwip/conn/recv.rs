@@ -56,7 +56,8 @@ pub(super) unsafe fn feed(
     let mut off = 0usize;
     while off < piece.len() {
         // SAFETY: conn is live (checked after every hook).
-        if pausable && unsafe { (*conn).flags } & PAUSED != 0 {
+        let flags = unsafe { (*conn).flags };
+        if (pausable && flags & PAUSED != 0) || flags & FATAL != 0 {
             break;
         }
         // SAFETY: conn is live (checked after every hook); the engine borrow ends before

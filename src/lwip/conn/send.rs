@@ -212,7 +212,9 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
     unsafe {
         let pcb = (*conn).pcb;
-        if pcb.is_null() {
+        // A client's request waits for the connect (over TLS, lwIP refuses writes before
+        // the TLS handshake is done).
+        if pcb.is_null() || (*conn).is_failing() || (*conn).flags & super::CONNECTED == 0 {
             return;
         }
         let Some(fragmented) = (*conn).engine().map(Connection::is_sending_fragmented) else {
