@@ -15,6 +15,7 @@
 #if LWIP_IPV4 && LWIP_ETHERNET
 
 #define SLIRP_FRAME_MAX 1518
+#define SLIRP_FRAMES_PER_POLL 256
 
 static err_t slirp_linkoutput(struct netif *nif, struct pbuf *p)
 {
@@ -55,8 +56,16 @@ int unixport_slirp_poll(struct netif *nif, int timeout_ms)
     int delivered = 0;
     unsigned char frame[SLIRP_FRAME_MAX];
     long n;
-    /* lwIP's replies go to slirp immediately and may queue further frames: drain all. */
-    while ((n = slirp_glue_next_frame(g, frame, sizeof frame)) >= 0) {
+    /* lwIP's replies go to slirp immediately and may queue further frames. At most
+     * SLIRP_FRAMES_PER_POLL per call: two stacks can answer each other's ACKs for ever
+     * (lwIP 2.1.3 ACKs every segment while its receive window is 0, and slirp ACKs those
+     * ACKs when its own window is 0 too, with no rate limit), and the program's main loop
+     * must keep running; the rest waits for the next call. */
+    for (int i = 0; i < SLIRP_FRAMES_PER_POLL; i++) {
+        n = slirp_glue_next_frame(g, frame, sizeof frame);
+        if (n < 0) {
+            break;
+        }
         if (n > (long)sizeof frame || n == 0) {
             continue;
         }

@@ -239,7 +239,8 @@ static void run_timers(struct slirp_glue *g)
 
 int slirp_glue_wait(struct slirp_glue *g, int timeout_ms)
 {
-    uint32_t timeout = timeout_ms < 0 ? UINT32_MAX : (uint32_t)timeout_ms;
+    /* Frames still queued for lwIP (a poll handles a bounded number): do not sleep. */
+    uint32_t timeout = g->head != NULL ? 0 : timeout_ms < 0 ? UINT32_MAX : (uint32_t)timeout_ms;
     int64_t now_ms = now_ns() / 1000000;
     for (struct glue_timer *t = g->timers; t != NULL; t = t->next) {
         if (t->expire_ms >= 0) {

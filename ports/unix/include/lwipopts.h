@@ -48,9 +48,10 @@
 #ifndef MEM_SIZE
 #define MEM_SIZE                        (8 * 1024 * 1024)
 #endif
-/* Active TCP connections (including TIME_WAIT) and listeners. */
+/* Active TCP connections (including TIME_WAIT) and listeners: room for the demo's 256
+ * WebSockets, its waiting requests, and connections closing under attack. */
 #ifndef MEMP_NUM_TCP_PCB
-#define MEMP_NUM_TCP_PCB                128
+#define MEMP_NUM_TCP_PCB                512
 #endif
 #ifndef MEMP_NUM_TCP_PCB_LISTEN
 #define MEMP_NUM_TCP_PCB_LISTEN         8
