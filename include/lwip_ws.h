@@ -848,6 +848,19 @@ int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
 int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
 
 /**
+ * Set the keep-alive (`idleMs`, `timeoutMs`: see `WSS_setKeepAlive`; idle 0 turns it
+ * off) and the message timeout (`messageMs`: see `WSS_setMessageTimeout`; 0 turns it off)
+ * that every `WSS` gets from `WSS_constructor` from now on: one place for a device's
+ * policy, with `WSS_setKeepAlive` / `WSS_setMessageTimeout` still changing a single
+ * connection. `WSS` already constructed keep their values. Library defaults: 30000,
+ * 10000, 30000.
+ *
+ * Context: lwIP core (before constructing the `WSS` it should apply to). Returns
+ * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
+ */
+int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t messageMs);
+
+/**
  * Make a server configuration: `certChain`/`certLen`, the server's certificate followed
  * by its intermediates (PEM, several certificates one after the other; or one DER
  * certificate), and `key`/`keyLen` its private key (PEM or DER; `keyPassword`: the

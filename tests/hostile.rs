@@ -606,3 +606,28 @@ fn the_origin_rule_is_available_to_other_http_servers() {
         "no Host: no same origin"
     );
 }
+
+/// Library-wide default timers: every `WSS` constructed afterwards gets them (here a
+/// keep-alive ping after 2 s), and the per-connection setters still override them.
+#[test]
+fn default_timeouts_apply_to_new_connections() {
+    let _g = lock();
+    let port = 8413;
+    let baseline = usage();
+    assert_eq!(lwipws_setDefaultTimeouts(2_000, 0, 0), LWIP_WS_ERR_ARG);
+    assert_eq!(lwipws_setDefaultTimeouts(2_000, 1_000, 0), LWIP_WS_OK);
+    let a = start(port, no_setup);
+    let mut c = upgraded(port);
+    unsafe { unixport_run_for(2_500) };
+    pump(2_000, || !frames_after_head(&c).is_empty());
+    assert_eq!(
+        frames_after_head(&c)[0].0,
+        0x89,
+        "the default keep-alive pinged"
+    );
+    assert_eq!(
+        lwipws_setDefaultTimeouts(30_000, 10_000, 30_000),
+        LWIP_WS_OK
+    );
+    reset_and_end(a, &mut c, &baseline);
+}

@@ -389,7 +389,7 @@ pub unsafe extern "C" fn WSS_constructor(
             // SAFETY: constructed and idle: drop its old state before overwriting.
             unsafe { core::ptr::drop_in_place(c) };
         }
-        let cfg = Config { start_size: start, expand_size: expand, ..Config::default() };
+        let cfg = settings::defaults(Config { start_size: start, expand_size: expand, ..Config::default() });
         let inner: *mut WssInner = o.cast();
         // SAFETY: `o` is writable storage of LWIP_WS_WSS_SIZE bytes, aligned to 8.
         unsafe { inner.write(WssInner { conn: Conn::new(&WSS_HOOKS, cb.cast(), cfg), magic: WSS_MAGIC }) };

@@ -3,6 +3,7 @@
 //! connection starts on it) and applies to every connection it runs until changed.
 
 use core::ffi::c_int;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use super::{wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_STATE, LWIP_WS_OK, WSS};
 use crate::lwip::conn::Conn;
@@ -182,4 +183,40 @@ pub unsafe extern "C" fn WSS_setMessageTimeout(o: *mut WSS, ms: u32) -> c_int {
             true
         })
     }
+}
+
+/// The keep-alive idle and timeout and the message timeout that `WSS_constructor` gives
+/// every new `WSS` (`lwipws_setDefaultTimeouts`).
+static DEFAULT_TIMERS: [AtomicU32; 3] = [
+    AtomicU32::new(30_000),
+    AtomicU32::new(10_000),
+    AtomicU32::new(30_000),
+];
+
+/// `cfg` with the library-wide default timers.
+pub(crate) fn defaults(mut cfg: Config) -> Config {
+    cfg.keepalive_idle_ms = DEFAULT_TIMERS[0].load(Relaxed);
+    cfg.keepalive_timeout_ms = DEFAULT_TIMERS[1].load(Relaxed);
+    cfg.message_timeout_ms = DEFAULT_TIMERS[2].load(Relaxed);
+    cfg
+}
+
+/// Set the keep-alive (`idleMs`, `timeoutMs`: see `WSS_setKeepAlive`; idle 0 turns it
+/// off) and the message timeout (`messageMs`: see `WSS_setMessageTimeout`; 0 turns it off)
+/// that every `WSS` gets from `WSS_constructor` from now on: one place for a device's
+/// policy, with `WSS_setKeepAlive` / `WSS_setMessageTimeout` still changing a single
+/// connection. `WSS` already constructed keep their values. Library defaults: 30000,
+/// 10000, 30000.
+///
+/// Context: lwIP core (before constructing the `WSS` it should apply to). Returns
+/// `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
+#[no_mangle]
+pub extern "C" fn lwipws_setDefaultTimeouts(idleMs: u32, timeoutMs: u32, messageMs: u32) -> c_int {
+    if idleMs != 0 && timeoutMs == 0 {
+        return LWIP_WS_ERR_ARG;
+    }
+    DEFAULT_TIMERS[0].store(idleMs, Relaxed);
+    DEFAULT_TIMERS[1].store(timeoutMs, Relaxed);
+    DEFAULT_TIMERS[2].store(messageMs, Relaxed);
+    LWIP_WS_OK
 }
