@@ -296,8 +296,12 @@ pub unsafe extern "C" fn WSS_upgradeProtocol(
 }
 
 /// Answer `req` with a complete response: `status`, `Content-Type: contentType`, and
-/// `len` bytes of `body` (copied; at most 65536), then close the connection. For serving
-/// the device's page on the WebSocket's port.
+/// `len` bytes of `body`, then close the connection. For serving the device's page on the
+/// WebSocket's port. The whole response is copied into the connection's send queue (on
+/// the heap, counted by `lwipws_setHeapBudget`) and must fit its limit of 65550 bytes:
+/// the status line and headers take about 100 bytes plus the content type's length, so a
+/// body of up to about 65400 bytes fits; a larger one returns `LWIP_WS_ERR_TOO_BIG` and
+/// the request stays unanswered (answer it otherwise, or the library sends 404).
 ///
 /// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
