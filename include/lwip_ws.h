@@ -1051,12 +1051,12 @@ int WSS_setTcpKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t intervalMs, uin
  * (`TCP_WND`) per connection. For a consumer slower than the network, e.g. a `chunkFp`
  * that writes a firmware image to flash, or an echo whose send queue is full. While
  * paused, the keep-alive and message timeouts wait (the silence is yours), the peer's
- * close frame is not seen either, and the connection does not give its memory back when
- * idle. Writing is not affected.
+ * close frame is not seen either (after `WSS_close` the close timeout still runs), and
+ * the connection does not give its memory back when idle. Writing is not affected.
  *
  * Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
- * `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
- * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+ * `LWIP_WS_ERR_STATE` (the connection is not open: handshake not finished, closing, or
+ * none), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
 int WSS_pauseRead(struct WSS *o);
 

@@ -631,3 +631,25 @@ fn default_timeouts_apply_to_new_connections() {
     );
     reset_and_end(a, &mut c, &baseline);
 }
+
+/// A paused connection still ends: after `WSS_close` the close timeout runs (the peer's
+/// reply would be held), so pausing cannot keep a connection alive for ever.
+#[test]
+fn a_paused_connection_still_times_out_its_close() {
+    let _g = lock();
+    let port = 8414;
+    let baseline = usage();
+    let mut a = start(port, no_setup);
+    let mut c = upgraded(port);
+    unsafe {
+        assert_eq!(WSS_pauseRead(&mut a.slots[0]), LWIP_WS_OK);
+        assert_eq!(WSS_close(&mut a.slots[0], 1000), LWIP_WS_OK);
+        unixport_run_for(6_000);
+    }
+    pump(4_000, || !a.closes.is_empty());
+    assert_eq!(a.closes, vec![LWIP_WS_DROP_CLOSE_TIMEOUT]);
+    a.closes.clear();
+    c.finish(true);
+    stop(a);
+    assert_baseline(&baseline);
+}

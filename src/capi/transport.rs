@@ -92,12 +92,12 @@ pub unsafe extern "C" fn WSS_setTcpKeepAlive(
 /// (`TCP_WND`) per connection. For a consumer slower than the network, e.g. a `chunkFp`
 /// that writes a firmware image to flash, or an echo whose send queue is full. While
 /// paused, the keep-alive and message timeouts wait (the silence is yours), the peer's
-/// close frame is not seen either, and the connection does not give its memory back when
-/// idle. Writing is not affected.
+/// close frame is not seen either (after `WSS_close` the close timeout still runs), and
+/// the connection does not give its memory back when idle. Writing is not affected.
 ///
 /// Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
-/// `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
-/// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+/// `LWIP_WS_ERR_STATE` (the connection is not open: handshake not finished, closing, or
+/// none), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[no_mangle]
 pub unsafe extern "C" fn WSS_pauseRead(o: *mut WSS) -> c_int {
     // SAFETY: wss_conn checks `o`.

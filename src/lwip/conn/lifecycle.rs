@@ -314,8 +314,9 @@ unsafe extern "C" fn on_poll(arg: *mut c_void, _pcb: *mut sys::lwipws_pcb) -> sy
             return finish(conn, Ending::CloseTimeout, false).err();
         }
         // While reading is paused the peer's silence is the application's doing: the
-        // receive timers (keep-alive, message progress) and buffer trims wait.
-        if (*conn).flags & PAUSED != 0 {
+        // receive timers (keep-alive, message progress) and buffer trims wait. Once a
+        // close has started, its timeout runs as usual.
+        if (*conn).flags & PAUSED != 0 && (*conn).is_open() {
             return after_activity(conn).err();
         }
         if (*conn).keepalive_due(now) && (*conn).wake().is_err() {

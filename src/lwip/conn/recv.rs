@@ -181,7 +181,8 @@ pub(super) unsafe fn deliver_held(mut conn: *mut Conn) -> Option<*mut Conn> {
 pub unsafe fn pause_read(conn: *mut Conn) -> Result<(), OpError> {
     // SAFETY: conn is live (caller contract).
     unsafe {
-        if !(*conn).is_active() {
+        // Open connections only: a handshake must finish within its timeout.
+        if !(*conn).is_open() {
             return Err(OpError::State);
         }
         (*conn).flags |= PAUSED;
