@@ -1,7 +1,7 @@
 /*
  * Shared by the TLS test programs (wss_server.c, wss_client.c): reading a certificate
- * file, and a snapshot of lwIP's heap and pools (mbedTLS allocates on lwIP's heap through
- * altcp_tls_mbedtls_mem.c, so the heap figure includes its sessions and configurations).
+ * file, and a snapshot of lwIP's heap and pools and of mbedTLS's own heap blocks
+ * (mbedtls_count.c: on the host mbedTLS allocates from the C library, not lwIP's heap).
  */
 #ifndef LWIPWS_TLS_TEST_COMMON_H
 #define LWIPWS_TLS_TEST_COMMON_H
@@ -10,10 +10,12 @@
 #include <stdlib.h>
 
 #include "lwipws_shim.h"
+#include "mbedtls_count.h"
 
 #define MAX_POOLS 64
 
 typedef struct {
+    long mbedtlsBlocks, mbedtlsBytes;
     long heap;
     int pools;
     long used[MAX_POOLS];
@@ -22,6 +24,8 @@ typedef struct {
 static void memSnapshot(MemSnapshot *s)
 {
     int i;
+    s->mbedtlsBlocks = mbedtlsLiveBlocks();
+    s->mbedtlsBytes = mbedtlsLiveBytes();
     s->heap = lwipws_stats_mem_used();
     s->pools = lwipws_stats_memp_count();
     if (s->pools > MAX_POOLS) {
@@ -36,6 +40,14 @@ static void memSnapshot(MemSnapshot *s)
 static int memCompare(const char *prog, const MemSnapshot *base, const MemSnapshot *now)
 {
     int i, diffs = 0;
+    if (now->mbedtlsBlocks != base->mbedtlsBlocks || now->mbedtlsBytes != base->mbedtlsBytes) {
+        if (prog != NULL) {
+            printf("%s: memory: mbedTLS holds %ld blocks, %ld bytes; baseline %ld, %ld\n",
+                   prog, now->mbedtlsBlocks, now->mbedtlsBytes, base->mbedtlsBlocks,
+                   base->mbedtlsBytes);
+        }
+        diffs++;
+    }
     if (now->heap != base->heap) {
         if (prog != NULL) {
             printf("%s: memory: lwIP heap %ld bytes in use, baseline %ld\n", prog, now->heap,

@@ -7,8 +7,8 @@
  * HOST. Sends "hello over tls", expects it back, closes with 1000. Prints one line per
  * event: "open", "echo ok", "close STATUS", and on LWIP_WS_DROP_TLS_VERIFY_FAILED
  * "verify-failed flags=0xN: REASON" (WSTls_verifyError's lines joined by "; ").
- * Afterwards frees everything and compares lwIP's heap and pools with the baseline
- * taken before the configuration was made.
+ * Afterwards frees everything and compares lwIP's heap and pools and mbedTLS's heap
+ * blocks (mbedtls_count.c) with the baseline taken before the configuration was made.
  *
  * Exit status: 0 echo round trip and close 1000; 4 verification failed; 3 memory not
  * back at baseline; 1 anything else.
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
         printf("memory NOT back at baseline\n");
         return 3;
     }
-    printf("memory back at baseline\n");
+    printf("memory back at baseline (mbedTLS peak %ld bytes)\n", mbedtlsPeakBytes());
     if (verifyFailed) {
         return 4;
     }

@@ -11,11 +11,12 @@
  * per event ("open SLOT", "close SLOT STATUS").
  *
  * SIGUSR1: with no connection open, lets lwIP's clock run 130 s (TIME_WAIT, timers) and
- * compares lwIP's heap and pools with the baseline taken right after listening: prints
- * "memory-check ok" or the differences and "memory-check FAILED".
+ * compares lwIP's heap and pools and mbedTLS's heap blocks (mbedtls_count.c) with the
+ * baseline taken right after listening: prints "memory-check ok" or the differences and
+ * "memory-check FAILED".
  * SIGTERM/SIGINT or --seconds: closes everything, frees the TLS configuration and compares
- * lwIP's heap and pools with the baseline taken before it was made; exit status 3 when
- * they differ, 0 when back at the baseline.
+ * the same with the baseline taken before it was made; exit status 3 when they differ,
+ * 0 when back at the baseline.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ static volatile sig_atomic_t stop, checkRequested;
 
 static void onSignal(int sig)
 {
+    signal(sig, onSignal); /* -std=c99: signal() handlers are one-shot */
     if (sig == SIGUSR1) {
         checkRequested = 1;
     } else {
@@ -245,7 +247,8 @@ int main(int argc, char **argv)
             } else if (settledDiffs("memory-check", &listening) != 0) {
                 printf("memory-check FAILED\n");
             } else {
-                printf("memory-check ok\n");
+                printf("memory-check ok (lwIP heap %ld bytes, mbedTLS %ld blocks)\n",
+                       lwipws_stats_mem_used(), mbedtlsLiveBlocks());
             }
         }
     }
@@ -265,8 +268,11 @@ int main(int argc, char **argv)
     }
     WSTls_freeConfig(cfg);
     diffs = settledDiffs("exit", &beforeConfig);
-    printf("exit: lwIP heap %ld bytes in use (baseline %ld), peak %ld; %s\n",
+    printf("exit: lwIP heap %ld bytes in use (baseline %ld, peak %ld), mbedTLS %ld blocks, "
+           "%ld bytes (baseline %ld, %ld; peak %ld); %s\n",
            lwipws_stats_mem_used(), beforeConfig.heap, (long)lwip_stats.mem.max,
+           mbedtlsLiveBlocks(), mbedtlsLiveBytes(), beforeConfig.mbedtlsBlocks,
+           beforeConfig.mbedtlsBytes, mbedtlsPeakBytes(),
            diffs == 0 ? "memory back at baseline" : "memory NOT back at baseline");
     return diffs == 0 ? 0 : 3;
 }
