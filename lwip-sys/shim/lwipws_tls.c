@@ -42,6 +42,19 @@ static const u8_t *pem_terminated(const u8_t *data, size_t *len, u8_t **copy)
     return *copy;
 }
 
+/* lwIP 2.1.3's altcp_tls_free_config frees the certificates and the key, never the
+ * mbedtls_ssl_config itself: a server configuration's certificate/key list node and
+ * default DHM parameters (3 blocks, 288 bytes with mbedTLS 2.28) would leak with every
+ * configuration. That mbedtls_ssl_config is the first member of lwIP's struct
+ * altcp_tls_config (altcp_tls_mbedtls.c); it only points at the certificates and key,
+ * which lwIP frees next. A second mbedtls_ssl_config_free (an lwIP that does it itself)
+ * finds only NULLs. */
+static void free_altcp_config(struct altcp_tls_config *conf)
+{
+    mbedtls_ssl_config_free((mbedtls_ssl_config *)(void *)conf);
+    altcp_tls_free_config(conf);
+}
+
 static lwipws_tls_config *wrap(struct altcp_tls_config *conf)
 {
     lwipws_tls_config *w;
@@ -50,7 +63,7 @@ static lwipws_tls_config *wrap(struct altcp_tls_config *conf)
     }
     w = (lwipws_tls_config *)mem_malloc(sizeof *w);
     if (w == NULL) {
-        altcp_tls_free_config(conf);
+        free_altcp_config(conf);
         return NULL;
     }
     w->conf = conf;
@@ -113,7 +126,7 @@ lwipws_tls_config *lwipws_tls_client(const u8_t *ca, size_t ca_len, const u8_t *
 void lwipws_tls_free(lwipws_tls_config *conf)
 {
     if (conf != NULL) {
-        altcp_tls_free_config(conf->conf);
+        free_altcp_config(conf->conf);
         mem_free(conf);
         /* The shared entropy and DRBG go with the last configuration. */
         altcp_tls_free_entropy();
