@@ -3,8 +3,9 @@
 //! client (good, wrong name, untrusted, expired, no CA, explicitly insecure),
 //! `websocket_accept` on an application's own TLS pcb, and bad input on the TLS port
 //! (plain HTTP, random bytes, a peer that stops mid-handshake). Certificates are made at
-//! test time by tests/tls/make-certs.sh. Afterwards lwIP's heap (which holds mbedTLS's
-//! allocations too) and pools are back where they started.
+//! test time by tests/tls/make-certs.sh. Afterwards lwIP's heap and pools are back where
+//! they started (Debian's mbedTLS allocates from the C library, not from lwIP's heap:
+//! tests/tls counts its blocks in the C programs).
 //!
 //! Run with `cargo test --features host-lwip,tls --test tls_inprocess`.
 #![cfg(all(feature = "host-lwip", feature = "tls"))]

@@ -242,10 +242,12 @@ pub unsafe extern "C" fn WSTls_verifyError(buf: *mut c_char, bufLen: c_int) -> c
 /// handshake counts against the handshake timeout (`WSListener_setHandshakeTimeout`: a
 /// peer that stops mid-handshake is dropped then) and the waiting slots
 /// (`WSListener_setLimits`). Plain and TLS listeners run side by side (one `WSListener`
-/// each). Each TLS connection costs mbedTLS's session memory on lwIP's heap besides the
-/// library's (about 45 KiB with mbedTLS's default 16 KiB record buffers: lower
-/// `MBEDTLS_SSL_IN_CONTENT_LEN`/`MBEDTLS_SSL_OUT_CONTENT_LEN` in firmware); it is not
-/// part of `lwipws_setHeapBudget`.
+/// each). Each TLS connection costs mbedTLS's session memory besides the library's
+/// (about 34–45 KiB with mbedTLS's default 16 KiB record buffers: lower
+/// `MBEDTLS_SSL_IN_CONTENT_LEN`/`MBEDTLS_SSL_OUT_CONTENT_LEN` in firmware), from lwIP's
+/// heap when mbedTLS is built with `MBEDTLS_PLATFORM_MEMORY` (lwIP's
+/// `altcp_tls_mbedtls_mem.c`), else from the C library; it is not part of
+/// `lwipws_setHeapBudget`.
 ///
 /// Context: lwIP core. Returns as `WSListener_listen`; `LWIP_WS_ERR_ARG` also for a NULL
 /// `cfg`.
