@@ -19,6 +19,7 @@ pub mod conn;
 #[cfg(feature = "listener")]
 pub mod listener;
 pub mod origins;
+pub(crate) mod task;
 
 use lwip_sys as sys;
 
