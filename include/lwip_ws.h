@@ -4,7 +4,10 @@
  *
  * Threading: unless a function says otherwise, call it only from lwIP's core context
  * (the NO_SYS main loop, the tcpip thread, or with LOCK_TCPIP_CORE() held). Callbacks
- * run in that context too.
+ * run in that context too. With NO_SYS 0 every WSS_* call on a connection checks this with
+ * LWIP_ASSERT_CORE_LOCKED() (when the port defines it); application tasks use the calls
+ * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_closeFromTask), which take
+ * the core lock themselves.
  *
  * Mapping of the mirrored API onto lwIP: SoDisp -> none (lwIP's core context is the
  * dispatcher); HttpRequest -> the request head a WSListener hands to its callback;
@@ -657,33 +660,51 @@ int HttpRequest_reject(struct HttpRequest *req, int status);
 
 /**
  * The request method, e.g. "GET". NULL only when `req` is NULL.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getMethod(const struct HttpRequest *req);
 
 /**
  * The request path without the query, e.g. "/ws".
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getPath(const struct HttpRequest *req);
 
 /**
  * The query string after '?', or NULL when there is none.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getQuery(const struct HttpRequest *req);
 
 /**
  * The value of the first header called `name` (case-insensitive), e.g. "Origin",
  * "Cookie", "Authorization"; NULL when absent.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getHeaderValue(const struct HttpRequest *req, const char *name);
 
 /**
  * Number of headers in the request (0 for NULL).
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_getHeaderCount(const struct HttpRequest *req);
 
 /**
  * Header number `i` (0-based): writes its name and value to `*name` and `*value`.
  * Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL, or `i` out of range; outputs untouched).
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_getHeader(const struct HttpRequest *req,
                           int i,
@@ -693,11 +714,17 @@ int HttpRequest_getHeader(const struct HttpRequest *req,
 /**
  * Subprotocol number `i` (0-based) offered in `Sec-WebSocket-Protocol`, or NULL past the
  * end.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getProtocol(const struct HttpRequest *req, int i);
 
 /**
  * 1 when the request asks for a WebSocket upgrade (`Upgrade: websocket`), else 0.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_isWebSocket(const struct HttpRequest *req);
 
