@@ -907,9 +907,10 @@ int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint3
  * queued stay readable).
  *
  * Context: lwIP core (the tcpip thread, or a task holding `LOCK_TCPIP_CORE()`); needs
- * `NO_SYS` 0. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NO_MEM`,
- * `LWIP_WS_ERR_CLOSED` (the connection has ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
+ * `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`,
+ * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
  */
 int WSS_setReadQueue(struct WSS *o, int depth);
 

@@ -197,6 +197,9 @@ err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx) { return tcpip_try_ca
 #endif
 
 /* ---- tasks (see lwipws_shim.h) ---------------------------------------------------------- */
+/* Read from the preprocessor here: bindgen keeps the first definition of a macro that a
+ * configuration redefines (#undef, #define), so its constants cannot be trusted for this. */
+int lwipws_task_support(void) { return !NO_SYS && LWIP_TCPIP_CORE_LOCKING; }
 #if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
 int lwipws_task_lock(void)
 {

@@ -64,7 +64,11 @@ void sys_check_core_locking(void)
     /* Before the scheduler runs (lwip_init from main) nothing is checked. */
     if (xTaskGetSchedulerState() != taskSCHEDULER_NOT_STARTED && tcpip_thread != NULL) {
         TaskHandle_t me = xTaskGetCurrentTaskHandle();
+#if LWIP_TCPIP_CORE_LOCKING
         LWIP_ASSERT("lwIP/lwip-ws called without the core lock", me == core_owner);
+#else
+        LWIP_ASSERT("lwIP/lwip-ws called outside the tcpip thread", me == tcpip_thread);
+#endif
     }
 }
 

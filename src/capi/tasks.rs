@@ -34,7 +34,7 @@ use super::{
     LWIP_WS_ERR_TIMEOUT, LWIP_WS_ERR_UNSUPPORTED, LWIP_WS_ERR_WOULD_BLOCK, LWIP_WS_OK, WSS,
 };
 use crate::lwip::now_ms;
-use crate::lwip::task::{assert_core_locked, CoreLock, Sem, HAS_TASKS};
+use crate::lwip::task::{self, assert_core_locked, CoreLock, Sem, HAS_TASKS};
 use crate::proto::State;
 
 /// Longest single wait: a waiter rechecks its connection at least this often, whatever
@@ -335,12 +335,13 @@ pub unsafe extern "C" fn WSS_writeBlocking(
 /// queued stay readable).
 ///
 /// Context: lwIP core (the tcpip thread, or a task holding `LOCK_TCPIP_CORE()`); needs
-/// `NO_SYS` 0. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NO_MEM`,
-/// `LWIP_WS_ERR_CLOSED` (the connection has ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`,
-/// `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
+/// `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+/// `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
+/// `LWIP_WS_ERR_NOT_CONSTRUCTED`,
+/// `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setReadQueue(o: *mut WSS, depth: c_int) -> c_int {
-    if !HAS_TASKS {
+    if !task::supported() {
         return LWIP_WS_ERR_UNSUPPORTED;
     }
     if !(0..=LWIP_WS_READ_QUEUE_MAX).contains(&depth) {

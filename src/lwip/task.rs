@@ -10,6 +10,14 @@ use super::sys;
 /// True when this lwIP build has a tcpip thread (`NO_SYS` 0).
 pub(crate) const HAS_TASKS: bool = sys::NO_SYS == 0;
 
+/// True when tasks can use the library's task calls: `NO_SYS` 0 and
+/// `LWIP_TCPIP_CORE_LOCKING` 1 (asked from the shim: bindgen's constant would be the first
+/// definition of a macro the configuration may redefine).
+pub(crate) fn supported() -> bool {
+    // SAFETY: the shim only evaluates configuration macros.
+    HAS_TASKS && unsafe { sys::lwipws_task_support() } != 0
+}
+
 /// The lwIP core lock (`LOCK_TCPIP_CORE()`), released when dropped.
 pub(crate) struct CoreLock(());
 

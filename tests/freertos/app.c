@@ -14,6 +14,7 @@
  *             the connection: all three must return LWIP_WS_ERR_CLOSED at once
  *     /quit   final checks (no connection, no task-side heap), exit
  *   app misuse          a task calls WSS_write without the core lock: the check fires
+ *   app nolock          (built with LWIP_TCPIP_CORE_LOCKING 0) the task calls refuse
  *
  * Results are lines on stdout starting with "PASS" or "FAIL".
  */
@@ -460,6 +461,52 @@ static void tcpip_up(void *arg)
     xSemaphoreGive((SemaphoreHandle_t)arg);
 }
 
+/* ---- LWIP_TCPIP_CORE_LOCKING 0: the task calls refuse ---------------------------------------- */
+static WSS nl_wss;
+static WSSCB nl_cb;
+
+static void nolock_construct(void *arg) /* tcpip thread */
+{
+    (void)WSSCB_constructor(&nl_cb, onFrame, onClose, NULL);
+    int rc = WSS_constructor(&nl_wss, &nl_cb, 256, 256);
+    if (rc == LWIP_WS_OK) {
+        rc = WSS_setReadQueue(&nl_wss, 4);
+    }
+    if (rc == LWIP_WS_ERR_UNSUPPORTED) {
+        PASS("no core locking: WSS_setReadQueue returns LWIP_WS_ERR_UNSUPPORTED");
+    } else {
+        FAIL("no core locking: WSS_setReadQueue returned %s", WSS_errorText(rc));
+    }
+    xSemaphoreGive((SemaphoreHandle_t)arg);
+}
+
+static void nolock_task(void *arg)
+{
+    (void)arg;
+    SemaphoreHandle_t done = xSemaphoreCreateBinary();
+    if (tcpip_callback(nolock_construct, done) != ERR_OK ||
+        xSemaphoreTake(done, pdMS_TO_TICKS(5000)) != pdTRUE) {
+        FAIL("nolock: construct in the tcpip thread");
+        _exit(1);
+    }
+    char buf[8];
+    int rcs[3] = {
+        WSS_writeBlocking(&nl_wss, "x", 1, 1, 100),
+        WSS_read(&nl_wss, buf, sizeof buf, NULL, 100),
+        WSS_closeFromTask(&nl_wss, 1000),
+    };
+    const char *names[3] = { "WSS_writeBlocking", "WSS_read", "WSS_closeFromTask" };
+    for (int k = 0; k < 3; k++) {
+        if (rcs[k] == LWIP_WS_ERR_UNSUPPORTED) {
+            PASS("no core locking: %s from a task returns LWIP_WS_ERR_UNSUPPORTED", names[k]);
+        } else {
+            FAIL("no core locking: %s returned %s", names[k], WSS_errorText(rcs[k]));
+        }
+    }
+    fflush(NULL);
+    _exit(failures == 0 ? 0 : 1);
+}
+
 /* ---- start-up ------------------------------------------------------------------------------------ */
 static void start_task(void *arg)
 {
@@ -470,6 +517,11 @@ static void start_task(void *arg)
         printf("FAIL tcpip_init did not finish\n");
         fflush(NULL);
         _exit(2);
+    }
+    if (!strcmp(mode, "nolock")) {
+        xTaskCreate(nolock_task, "nolock", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
+        vTaskDelete(NULL);
+        return;
     }
     if (!strcmp(mode, "misuse")) {
         xTaskCreate(misuse_task, "misuse", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
@@ -505,9 +557,10 @@ static void start_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse")) ||
+    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse") &&
+                     strcmp(argv[1], "nolock")) ||
         (!strcmp(argv[1], "serve") && argc < 3)) {
-        fprintf(stderr, "usage: app serve PORT | app misuse\n");
+        fprintf(stderr, "usage: app serve PORT | app misuse | app nolock\n");
         return 2;
     }
     if (argc > 2) {

@@ -41,4 +41,12 @@
 #undef TCP_LISTEN_BACKLOG
 #define TCP_LISTEN_BACKLOG              0
 
+/* The variant without core locking (scripts/test-freertos: the task calls must refuse). */
+#ifdef LWIPWS_TEST_NO_CORE_LOCKING
+#undef LWIP_TCPIP_CORE_LOCKING
+#define LWIP_TCPIP_CORE_LOCKING         0
+#undef LOCK_TCPIP_CORE
+#undef UNLOCK_TCPIP_CORE
+#endif
+
 #endif /* LWIP_WS_FREERTOS_POSIX_LWIPOPTS_H */
