@@ -12,6 +12,8 @@
  *     /block  "go" -> 2 writer tasks block in WSS_writeBlocking (small send queue, the
  *             peer does not read) and 1 reader blocks in WSS_read; the peer then drops
  *             the connection: all three must return LWIP_WS_ERR_CLOSED at once
+ *     /echo   a task reads every message with WSS_read (queue of 8: a fast peer pauses
+ *             reading) and writes it back with WSS_writeBlocking, until the peer closes
  *     /quit   final checks (no connection, no task-side heap), exit
  *   app misuse          a task calls WSS_write without the core lock: the check fires
  *   app nolock          (built with LWIP_TCPIP_CORE_LOCKING 0) the task calls refuse
@@ -41,7 +43,7 @@
 #define TASK_STACK (configMINIMAL_STACK_SIZE * 4)
 #define PRIO_ORCH (tskIDLE_PRIORITY + 5)
 
-enum kind { K_ONE, K_MANY, K_BLOCK, K_QUIT };
+enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_QUIT };
 
 static WSS pool[MAXC];
 static int used[MAXC];   /* under the core lock */
@@ -83,7 +85,8 @@ static void onRequest(WSListener *l, HttpRequest *req)
     (void)l;
     const char *path = HttpRequest_getPath(req);
     int kind = !strcmp(path, "/one") ? K_ONE : !strcmp(path, "/many") ? K_MANY
-             : !strcmp(path, "/block") ? K_BLOCK : !strcmp(path, "/quit") ? K_QUIT : -1;
+             : !strcmp(path, "/block") ? K_BLOCK : !strcmp(path, "/echo") ? K_ECHO
+             : !strcmp(path, "/quit") ? K_QUIT : -1;
     int i;
     for (i = 0; i < MAXC && used[i]; i++) {
     }
@@ -386,6 +389,35 @@ static void scenario_block(int i)
     }
 }
 
+/* ---- WSS_read: a task echoes what it reads ------------------------------------------------------ */
+static void scenario_echo(int i)
+{
+    static char buf[70000];
+    int n = 0, rc = 0, isTxt = 0;
+    for (int k = 0; k < 100000; k++) {
+        rc = WSS_read(&pool[i], buf, sizeof buf, &isTxt, 10000);
+        if (rc < 0) {
+            break;
+        }
+        int wrc = WSS_writeBlocking(&pool[i], buf, rc, isTxt, 10000);
+        if (wrc != LWIP_WS_OK) {
+            rc = wrc;
+            break;
+        }
+        n++;
+    }
+    if (rc == LWIP_WS_ERR_CLOSED && n > 0) {
+        PASS("echo: a task read %d messages with WSS_read and wrote them back; then "
+             "LWIP_WS_ERR_CLOSED (closeFp %d)", n, status_of[i]);
+    } else {
+        FAIL("echo: after %d messages: %s", n, WSS_errorText(rc));
+    }
+    LOCK_TCPIP_CORE();
+    WSS_destructor(&pool[i]);
+    used[i] = 0;
+    UNLOCK_TCPIP_CORE();
+}
+
 static void quit(void)
 {
     LOCK_TCPIP_CORE();
@@ -421,6 +453,7 @@ static void orchestrator(void *arg)
         case K_ONE: scenario_one(i); break;
         case K_MANY: scenario_many(i); break;
         case K_BLOCK: scenario_block(i); break;
+        case K_ECHO: scenario_echo(i); break;
         default: quit(); break;
         }
     }

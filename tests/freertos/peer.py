@@ -105,6 +105,32 @@ async def many(n, k):
            f"intact ({switches} switches between tasks)" + (f": {bad[:3]}" if bad else ""))
 
 
+async def echo(count):
+    """Sends `count` messages as fast as possible (text and binary, 0..20000 bytes) while
+    reading the echoes: the application's read queue (8) fills and pauses reading."""
+    msgs = []
+    for i in range(count):
+        size = (i * 7919) % 20000 if i % 10 == 0 else (i * 131) % 700
+        body = bytes((i + j) % 251 for j in range(size))
+        msgs.append(body if i % 2 else body.decode("latin-1").encode("ascii", "replace")
+                    .decode("ascii"))
+    async with websockets.connect(URL + "/echo", max_queue=None, max_size=None) as ws:
+        async def send_all():
+            for m in msgs:
+                await ws.send(m)
+        sender = asyncio.create_task(send_all())
+        errors = []
+        for i, m in enumerate(msgs):
+            got = await asyncio.wait_for(ws.recv(), 30)
+            if got != m:
+                errors.append(f"message {i}: {type(got).__name__} {len(got)} bytes, sent "
+                              f"{type(m).__name__} {len(m)}")
+                break
+        await sender
+    report(not errors, f"echo through WSS_read/WSS_writeBlocking: {count} messages back in "
+           "order, intact, kinds kept" + (f": {errors}" if errors else ""))
+
+
 def block():
     """Starts the scenario on a raw socket that reads nothing, then resets it."""
     s = socket.socket()
@@ -139,6 +165,7 @@ async def quit_app():
 async def main():
     await one(300)
     await many(20, 50)
+    await echo(500)
     await asyncio.get_running_loop().run_in_executor(None, block)
     await quit_app()
 
