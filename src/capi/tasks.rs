@@ -407,6 +407,11 @@ pub unsafe extern "C" fn WSS_read(
         let rc;
         // Bounded: each round waits at least one slice or ends the loop.
         loop {
+            if (*s).released {
+                // WSS_destructor (or a new WSS_constructor) ran while we waited.
+                rc = LWIP_WS_ERR_CLOSED;
+                break;
+            }
             if let Some(front) = (*s).queue.front() {
                 let n = front.data.len();
                 if n > usize::try_from(cap).unwrap_or(0) {
@@ -429,7 +434,7 @@ pub unsafe extern "C" fn WSS_read(
                 }
                 break;
             }
-            if (*s).ended || (*s).released {
+            if (*s).ended {
                 rc = LWIP_WS_ERR_CLOSED;
                 break;
             }

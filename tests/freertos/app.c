@@ -14,6 +14,9 @@
  *             the connection: all three must return LWIP_WS_ERR_CLOSED at once
  *     /echo   a task reads every message with WSS_read (queue of 8: a fast peer pauses
  *             reading) and writes it back with WSS_writeBlocking, until the peer closes
+ *     /destroy "go" -> a reader blocks in WSS_read; the owner calls WSS_destructor meanwhile:
+ *             the reader returns LWIP_WS_ERR_CLOSED at once, later calls
+ *             LWIP_WS_ERR_NOT_CONSTRUCTED (the peer sees the TCP reset)
  *     /quit   final checks (no connection, no task-side heap), exit
  *   app misuse          a task calls WSS_write without the core lock: the check fires
  *   app nolock          (built with LWIP_TCPIP_CORE_LOCKING 0) the task calls refuse
@@ -43,7 +46,7 @@
 #define TASK_STACK (configMINIMAL_STACK_SIZE * 4)
 #define PRIO_ORCH (tskIDLE_PRIORITY + 5)
 
-enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_QUIT };
+enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_DESTROY, K_QUIT };
 
 static WSS pool[MAXC];
 static int used[MAXC];   /* under the core lock */
@@ -86,7 +89,7 @@ static void onRequest(WSListener *l, HttpRequest *req)
     const char *path = HttpRequest_getPath(req);
     int kind = !strcmp(path, "/one") ? K_ONE : !strcmp(path, "/many") ? K_MANY
              : !strcmp(path, "/block") ? K_BLOCK : !strcmp(path, "/echo") ? K_ECHO
-             : !strcmp(path, "/quit") ? K_QUIT : -1;
+             : !strcmp(path, "/destroy") ? K_DESTROY : !strcmp(path, "/quit") ? K_QUIT : -1;
     int i;
     for (i = 0; i < MAXC && used[i]; i++) {
     }
@@ -418,6 +421,43 @@ static void scenario_echo(int i)
     UNLOCK_TCPIP_CORE();
 }
 
+/* ---- the owner releases a WSS while a task waits on it ------------------------------------------ */
+static void scenario_destroy(int i)
+{
+    char buf[64];
+    if (read_go(i, buf, sizeof buf) != 0) {
+        return;
+    }
+    block_slot = i;
+    reader_done = xSemaphoreCreateBinary();
+    reader_rc = 0;
+    xTaskCreate(reader_task, "reader", TASK_STACK, NULL, tskIDLE_PRIORITY + 3, NULL);
+    vTaskDelay(pdMS_TO_TICKS(200)); /* the reader is blocked by now */
+    LOCK_TCPIP_CORE();
+    WSS_destructor(&pool[i]);
+    double destroyed_at = wall_ms();
+    UNLOCK_TCPIP_CORE();
+    int rok = xSemaphoreTake(reader_done, pdMS_TO_TICKS(30000)) == pdTRUE;
+    vSemaphoreDelete(reader_done);
+    if (rok && reader_rc == LWIP_WS_ERR_CLOSED && reader_end - destroyed_at < 1000) {
+        PASS("destroy: a reader blocked in WSS_read returned LWIP_WS_ERR_CLOSED %.1f ms after "
+             "WSS_destructor", reader_end - destroyed_at);
+    } else {
+        FAIL("destroy: reader %s after %.1f ms", WSS_errorText(reader_rc),
+             reader_end - destroyed_at);
+    }
+    int rc = WSS_read(&pool[i], buf, sizeof buf, NULL, 100);
+    int wrc = WSS_writeBlocking(&pool[i], "late", 4, 1, 100);
+    if (rc == LWIP_WS_ERR_NOT_CONSTRUCTED && wrc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
+        PASS("destroy: WSS_read and WSS_writeBlocking afterwards return LWIP_WS_ERR_NOT_CONSTRUCTED");
+    } else {
+        FAIL("destroy: afterwards read %s, write %s", WSS_errorText(rc), WSS_errorText(wrc));
+    }
+    LOCK_TCPIP_CORE();
+    used[i] = 0;
+    UNLOCK_TCPIP_CORE();
+}
+
 static void quit(void)
 {
     LOCK_TCPIP_CORE();
@@ -454,6 +494,7 @@ static void orchestrator(void *arg)
         case K_MANY: scenario_many(i); break;
         case K_BLOCK: scenario_block(i); break;
         case K_ECHO: scenario_echo(i); break;
+        case K_DESTROY: scenario_destroy(i); break;
         default: quit(); break;
         }
     }

@@ -154,6 +154,20 @@ def block():
     time.sleep(3.0)
 
 
+async def destroy():
+    """The application releases the connection while a task waits to read from it."""
+    async with websockets.connect(URL + "/destroy") as ws:
+        await ws.send("go")
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+            ok, how = False, "a message arrived"
+        except websockets.ConnectionClosed as e:
+            ok, how = e.rcvd is None, f"closed without a close frame ({e})"
+        except asyncio.TimeoutError:
+            ok, how = False, "still open after 10 s"
+    report(ok, f"destroy: the peer sees the connection dropped: {how}")
+
+
 async def quit_app():
     try:
         async with websockets.connect(URL + "/quit", open_timeout=5) as ws:
@@ -167,6 +181,7 @@ async def main():
     await many(20, 50)
     await echo(500)
     await asyncio.get_running_loop().run_in_executor(None, block)
+    await destroy()
     await quit_app()
 
 
