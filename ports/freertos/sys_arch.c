@@ -39,8 +39,17 @@ void sys_arch_unprotect(sys_prot_t pval)
 }
 
 /* ---- core locking ----------------------------------------------------------------- */
+/* Stress builds (-DSYS_ARCH_YIELD_AT_LOCK): a task switch is offered at every lock and
+ * unlock, so tasks of equal priority interleave at every entry into lwIP. */
+#ifdef SYS_ARCH_YIELD_AT_LOCK
+#define STRESS_YIELD() do { if (xTaskGetSchedulerState() == taskSCHEDULER_RUNNING) { taskYIELD(); } } while (0)
+#else
+#define STRESS_YIELD() do { } while (0)
+#endif
+
 void sys_lock_tcpip_core(void)
 {
+    STRESS_YIELD();
     xSemaphoreTakeRecursive(core_lock, portMAX_DELAY);
     core_owner = xTaskGetCurrentTaskHandle();
     core_depth++;
@@ -52,6 +61,7 @@ void sys_unlock_tcpip_core(void)
         core_owner = NULL;
     }
     xSemaphoreGiveRecursive(core_lock);
+    STRESS_YIELD();
 }
 
 void sys_mark_tcpip_thread(void)
