@@ -4,8 +4,9 @@
  *
  * Threading: unless a function says otherwise, call it only from lwIP's core context
  * (the NO_SYS main loop, the tcpip thread, or with LOCK_TCPIP_CORE() held). Callbacks
- * run in that context too. With NO_SYS 0 every WSS_* call on a connection checks this with
- * LWIP_ASSERT_CORE_LOCKED() (when the port defines it); application tasks use the calls
+ * run in that context too. With NO_SYS 0 every WSS_* call on a connection, every
+ * WSListener_* call and the lwipws_set* calls check this with LWIP_ASSERT_CORE_LOCKED()
+ * (when the port defines it); application tasks use the calls
  * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_closeFromTask), which take
  * the core lock themselves.
  *

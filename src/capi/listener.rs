@@ -69,6 +69,7 @@ const _: () =
     assert!(core::mem::align_of::<ListenerInner>() <= core::mem::align_of::<WSListener>());
 
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
+    super::tasks::check_core();
     if l.is_null() {
         return Err(LWIP_WS_ERR_ARG);
     }

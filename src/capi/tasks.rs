@@ -483,7 +483,8 @@ pub unsafe extern "C" fn WSS_closeFromTask(o: *mut WSS, status: c_int) -> c_int 
     rc
 }
 
-/// Debug check used by every core-context entry point (through `wss_conn`).
+/// The core-context check of the entry points (every `WSS_*` call on a connection through
+/// `wss_conn`, the `WSListener_*` calls, the global setters): `LWIP_ASSERT_CORE_LOCKED()`.
 pub(crate) fn check_core() {
     if HAS_TASKS {
         assert_core_locked();
