@@ -4,7 +4,11 @@
  *
  * Threading: unless a function says otherwise, call it only from lwIP's core context
  * (the NO_SYS main loop, the tcpip thread, or with LOCK_TCPIP_CORE() held). Callbacks
- * run in that context too.
+ * run in that context too. With NO_SYS 0 every WSS_* call on a connection, every
+ * WSListener_* call and the lwipws_set* calls check this with LWIP_ASSERT_CORE_LOCKED()
+ * (when the port defines it); application tasks use the calls
+ * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_closeFromTask), which take
+ * the core lock themselves.
  *
  * Mapping of the mirrored API onto lwIP: SoDisp -> none (lwIP's core context is the
  * dispatcher); HttpRequest -> the request head a WSListener hands to its callback;
@@ -101,6 +105,23 @@ struct WSListener;
  * or a control payload is longer than 125 bytes.
  */
 #define LWIP_WS_ERR_TOO_BIG -11
+
+/**
+ * A blocking call (`WSS_writeBlocking`, `WSS_read`) waited `timeoutMs` without
+ * success: nothing was queued (or read).
+ */
+#define LWIP_WS_ERR_TIMEOUT -12
+
+/**
+ * The connection has ended (its `closeFp` ran, or `WSS_destructor` released it) before or
+ * while a task waited: nothing was queued, and no message is left to read.
+ */
+#define LWIP_WS_ERR_CLOSED -13
+
+/**
+ * `WSS_read`: the next message is longer than the buffer; it stays queued.
+ */
+#define LWIP_WS_ERR_BUFFER_TOO_SMALL -14
 
 /**
  * Out of memory (Rust heap or an lwIP pool).
@@ -208,6 +229,11 @@ struct WSListener;
  * `LWIP_WS_LISTENER_SIZE` in 8-byte words.
  */
 #define LWIP_WS_LISTENER_WORDS (LWIP_WS_LISTENER_SIZE / 8)
+
+/**
+ * Most messages a receive queue may hold (`WSS_setReadQueue`).
+ */
+#define LWIP_WS_READ_QUEUE_MAX 1024
 
 /**
  * A request head received by a `WSListener`. Opaque. Valid only inside the request
@@ -659,33 +685,51 @@ int HttpRequest_reject(struct HttpRequest *req, int status);
 
 /**
  * The request method, e.g. "GET". NULL only when `req` is NULL.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getMethod(const struct HttpRequest *req);
 
 /**
  * The request path without the query, e.g. "/ws".
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getPath(const struct HttpRequest *req);
 
 /**
  * The query string after '?', or NULL when there is none.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getQuery(const struct HttpRequest *req);
 
 /**
  * The value of the first header called `name` (case-insensitive), e.g. "Origin",
  * "Cookie", "Authorization"; NULL when absent.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getHeaderValue(const struct HttpRequest *req, const char *name);
 
 /**
  * Number of headers in the request (0 for NULL).
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_getHeaderCount(const struct HttpRequest *req);
 
 /**
  * Header number `i` (0-based): writes its name and value to `*name` and `*value`.
  * Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL, or `i` out of range; outputs untouched).
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_getHeader(const struct HttpRequest *req,
                           int i,
@@ -695,11 +739,17 @@ int HttpRequest_getHeader(const struct HttpRequest *req,
 /**
  * Subprotocol number `i` (0-based) offered in `Sec-WebSocket-Protocol`, or NULL past the
  * end.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 const char *HttpRequest_getProtocol(const struct HttpRequest *req, int i);
 
 /**
  * 1 when the request asks for a WebSocket upgrade (`Upgrade: websocket`), else 0.
+ *
+ * Context: lwIP core, inside the listener's request callback (the request lives until it
+ * returns).
  */
 int HttpRequest_isWebSocket(const struct HttpRequest *req);
 
@@ -863,6 +913,71 @@ int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
  * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
  */
 int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t messageMs);
+
+/**
+ * Send one complete message from any task, waiting while the send queue is full: the
+ * reference API's blocking `write`. The data is copied before this returns. Messages a
+ * task writes go out in the order it wrote them, each frame whole, however many tasks
+ * write to the same connection (each call queues under lwIP's core lock). Waiters wake
+ * when the queue has room (`writableFp`'s moment), when the connection ends, or at the
+ * timeout. `timeoutMs` 0: never wait (a task-safe `WSS_write`).
+ *
+ * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
+ * core lock); not an ISR. In the tcpip thread (this library's callbacks) use `WSS_write`:
+ * there a wait could only end at its timeout, since the callbacks that end it run in
+ * that same thread. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TIMEOUT` (still full after
+ * `timeoutMs`; nothing queued), `LWIP_WS_ERR_WOULD_BLOCK` (full and `timeoutMs` 0),
+ * `LWIP_WS_ERR_CLOSED` (the connection is closing or has ended, before or while waiting),
+ * `LWIP_WS_ERR_STATE` (handshake not finished), `LWIP_WS_ERR_TOO_BIG`,
+ * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
+ * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or no core locking).
+ */
+int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint32_t timeoutMs);
+
+/**
+ * Turn on the task-side receive queue of `o` (for `WSS_read`): from now on each complete
+ * message is copied into a queue of at most `depth` messages (1..`LWIP_WS_READ_QUEUE_MAX`)
+ * instead of going to `frameFp`. When the queue is full, reading pauses (as
+ * `WSS_pauseRead`: lwIP's window closes, the peer waits) until `WSS_read` takes a
+ * message, so nothing is dropped. Streaming mode's pieces still go to `chunkFp`. Call it
+ * right after the connection starts (e.g. after `WSS_upgrade` in the request callback) so
+ * that no message reaches `frameFp` first. `depth` 0 turns the queue off (messages still
+ * queued stay readable).
+ *
+ * Context: lwIP core (the tcpip thread, or a task holding `LOCK_TCPIP_CORE()`); needs
+ * `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`,
+ * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
+ */
+int WSS_setReadQueue(struct WSS *o, int depth);
+
+/**
+ * Take the next message of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
+ * `timeoutMs` for one: copies it into `buf` (`cap` bytes), sets `*isTxt` (1 text, 0
+ * binary; `isTxt` may be NULL) and returns its length. Messages come whole, in the order
+ * they arrived; a message is taken by one reader only. After the connection ends, the
+ * messages still queued are returned first, then `LWIP_WS_ERR_CLOSED`.
+ *
+ * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
+ * core lock); not an ISR, and not the tcpip thread (there use `frameFp`). Returns the
+ * length (≥ 0), `LWIP_WS_ERR_TIMEOUT` (nothing arrived in `timeoutMs`; 0: do not wait),
+ * `LWIP_WS_ERR_CLOSED` (ended and nothing left), `LWIP_WS_ERR_BUFFER_TOO_SMALL` (the next
+ * message is longer than `cap`; it stays queued), `LWIP_WS_ERR_STATE` (no receive queue:
+ * call `WSS_setReadQueue` first), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
+ * `LWIP_WS_ERR_UNSUPPORTED`.
+ */
+int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
+
+/**
+ * `WSS_close` from any task (takes the core lock): start the close handshake with
+ * `status`. Tasks blocked on the connection return `LWIP_WS_ERR_CLOSED` once it ends.
+ *
+ * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1; not an ISR.
+ * Returns as `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended),
+ * `LWIP_WS_ERR_UNSUPPORTED`.
+ */
+int WSS_closeFromTask(struct WSS *o, int status);
 
 /**
  * Make a server configuration: `certChain`/`certLen`, the server's certificate followed

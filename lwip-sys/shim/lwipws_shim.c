@@ -3,7 +3,9 @@
  */
 #include "lwipws_shim.h"
 
+#include "lwip/mem.h"
 #include "lwip/memp.h"
+#include "lwip/sys.h"
 #include "lwip/stats.h"
 #if !NO_SYS
 #include "lwip/tcpip.h"
@@ -193,3 +195,50 @@ void lwipws_core_lock(void) { LOCK_TCPIP_CORE(); }
 void lwipws_core_unlock(void) { UNLOCK_TCPIP_CORE(); }
 err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx) { return tcpip_try_callback(fn, ctx); }
 #endif
+
+/* ---- tasks (see lwipws_shim.h) ---------------------------------------------------------- */
+/* Read from the preprocessor here: bindgen keeps the first definition of a macro that a
+ * configuration redefines (#undef, #define), so its constants cannot be trusted for this. */
+int lwipws_task_support(void) { return !NO_SYS && LWIP_TCPIP_CORE_LOCKING; }
+#if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
+int lwipws_task_lock(void)
+{
+    LOCK_TCPIP_CORE();
+    return 0;
+}
+void lwipws_task_unlock(void) { UNLOCK_TCPIP_CORE(); }
+void *lwipws_sem_new(void)
+{
+    sys_sem_t *sem = (sys_sem_t *)mem_malloc(sizeof(sys_sem_t));
+    if (sem != NULL && sys_sem_new(sem, 0) != ERR_OK) {
+        mem_free(sem);
+        sem = NULL;
+    }
+    return sem;
+}
+void lwipws_sem_signal(void *sem) { sys_sem_signal((sys_sem_t *)sem); }
+int lwipws_sem_wait(void *sem, u32_t timeout_ms)
+{
+    /* 0 means "forever" to sys_arch_sem_wait: the library always bounds its waits. */
+    u32_t r = sys_arch_sem_wait((sys_sem_t *)sem, timeout_ms == 0 ? 1 : timeout_ms);
+    return r == SYS_ARCH_TIMEOUT ? -1 : 0;
+}
+void lwipws_sem_free(void *sem)
+{
+    sys_sem_free((sys_sem_t *)sem);
+    mem_free(sem);
+}
+#else
+int lwipws_task_lock(void) { return -1; }
+void lwipws_task_unlock(void) {}
+void *lwipws_sem_new(void) { return NULL; }
+void lwipws_sem_signal(void *sem) { (void)sem; }
+int lwipws_sem_wait(void *sem, u32_t timeout_ms)
+{
+    (void)sem;
+    (void)timeout_ms;
+    return -1;
+}
+void lwipws_sem_free(void *sem) { (void)sem; }
+#endif
+void lwipws_assert_core_locked(void) { LWIP_ASSERT_CORE_LOCKED(); }

@@ -90,6 +90,17 @@ void  lwipws_core_unlock(void);
 err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx);
 #endif
 
+/* Tasks (the library's task-safe and blocking calls): present in every build; with
+ * NO_SYS == 1 or LWIP_TCPIP_CORE_LOCKING == 0 they refuse (-1, NULL). */
+int   lwipws_task_support(void); /* 1 when !NO_SYS && LWIP_TCPIP_CORE_LOCKING, else 0 */
+int   lwipws_task_lock(void);    /* LOCK_TCPIP_CORE(): 0, or -1 without core locking */
+void  lwipws_task_unlock(void);  /* UNLOCK_TCPIP_CORE() after lwipws_task_lock() == 0 */
+void *lwipws_sem_new(void);      /* a binary sys_sem_t (lwIP heap), NULL when none */
+void  lwipws_sem_signal(void *sem);
+int   lwipws_sem_wait(void *sem, u32_t timeout_ms); /* 0 signalled, -1 timed out */
+void  lwipws_sem_free(void *sem);
+void  lwipws_assert_core_locked(void); /* LWIP_ASSERT_CORE_LOCKED() */
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,8 +39,17 @@ void sys_arch_unprotect(sys_prot_t pval)
 }
 
 /* ---- core locking ----------------------------------------------------------------- */
+/* Stress builds (-DSYS_ARCH_YIELD_AT_LOCK): a task switch is offered at every lock and
+ * unlock, so tasks of equal priority interleave at every entry into lwIP. */
+#ifdef SYS_ARCH_YIELD_AT_LOCK
+#define STRESS_YIELD() do { if (xTaskGetSchedulerState() == taskSCHEDULER_RUNNING) { taskYIELD(); } } while (0)
+#else
+#define STRESS_YIELD() do { } while (0)
+#endif
+
 void sys_lock_tcpip_core(void)
 {
+    STRESS_YIELD();
     xSemaphoreTakeRecursive(core_lock, portMAX_DELAY);
     core_owner = xTaskGetCurrentTaskHandle();
     core_depth++;
@@ -52,6 +61,7 @@ void sys_unlock_tcpip_core(void)
         core_owner = NULL;
     }
     xSemaphoreGiveRecursive(core_lock);
+    STRESS_YIELD();
 }
 
 void sys_mark_tcpip_thread(void)
@@ -64,7 +74,11 @@ void sys_check_core_locking(void)
     /* Before the scheduler runs (lwip_init from main) nothing is checked. */
     if (xTaskGetSchedulerState() != taskSCHEDULER_NOT_STARTED && tcpip_thread != NULL) {
         TaskHandle_t me = xTaskGetCurrentTaskHandle();
+#if LWIP_TCPIP_CORE_LOCKING
         LWIP_ASSERT("lwIP/lwip-ws called without the core lock", me == core_owner);
+#else
+        LWIP_ASSERT("lwIP/lwip-ws called outside the tcpip thread", me == tcpip_thread);
+#endif
     }
 }
 

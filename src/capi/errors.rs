@@ -26,6 +26,14 @@ pub const LWIP_WS_ERR_WOULD_BLOCK: c_int = -10;
 /// The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
 /// or a control payload is longer than 125 bytes.
 pub const LWIP_WS_ERR_TOO_BIG: c_int = -11;
+/// A blocking call (`WSS_writeBlocking`, `WSS_read`) waited `timeoutMs` without
+/// success: nothing was queued (or read).
+pub const LWIP_WS_ERR_TIMEOUT: c_int = -12;
+/// The connection has ended (its `closeFp` ran, or `WSS_destructor` released it) before or
+/// while a task waited: nothing was queued, and no message is left to read.
+pub const LWIP_WS_ERR_CLOSED: c_int = -13;
+/// `WSS_read`: the next message is longer than the buffer; it stays queued.
+pub const LWIP_WS_ERR_BUFFER_TOO_SMALL: c_int = -14;
 
 // -20 .. -29: resources.
 /// Out of memory (Rust heap or an lwIP pool).
@@ -130,6 +138,9 @@ error_texts![
     LWIP_WS_ERR_NOT_CONSTRUCTED => "storage not constructed",
     LWIP_WS_ERR_WOULD_BLOCK => "send queue full, try again when writable",
     LWIP_WS_ERR_TOO_BIG => "frame larger than the send queue limit",
+    LWIP_WS_ERR_TIMEOUT => "timed out waiting",
+    LWIP_WS_ERR_CLOSED => "the connection has ended",
+    LWIP_WS_ERR_BUFFER_TOO_SMALL => "buffer too small for the next message",
     LWIP_WS_ERR_NO_MEM => "out of memory",
     LWIP_WS_ERR_LIMIT => "connection limit reached",
     LWIP_WS_ERR_LWIP => "lwIP refused the operation",
@@ -178,6 +189,9 @@ mod tests {
                 LWIP_WS_ERR_NOT_CONSTRUCTED => b"storage not constructed\0",
                 LWIP_WS_ERR_WOULD_BLOCK => b"send queue full, try again when writable\0",
                 LWIP_WS_ERR_TOO_BIG => b"frame larger than the send queue limit\0",
+                LWIP_WS_ERR_TIMEOUT => b"timed out waiting\0",
+                LWIP_WS_ERR_CLOSED => b"the connection has ended\0",
+                LWIP_WS_ERR_BUFFER_TOO_SMALL => b"buffer too small for the next message\0",
                 LWIP_WS_ERR_NO_MEM => b"out of memory\0",
                 LWIP_WS_ERR_LIMIT => b"connection limit reached\0",
                 LWIP_WS_ERR_LWIP => b"lwIP refused the operation\0",

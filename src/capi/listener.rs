@@ -76,6 +76,7 @@ pub(crate) unsafe fn listener_of(l: *mut WSListener) -> Result<*mut Listener, c_
 }
 
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
+    super::tasks::check_core();
     if l.is_null() {
         return Err(LWIP_WS_ERR_ARG);
     }
@@ -347,6 +348,9 @@ pub unsafe extern "C" fn HttpRequest_reject(req: *mut HttpRequest, status: c_int
 }
 
 /// The request method, e.g. "GET". NULL only when `req` is NULL.
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getMethod(req: *const HttpRequest) -> *const c_char {
     // SAFETY: `req` is NULL or live.
@@ -354,6 +358,9 @@ pub unsafe extern "C" fn HttpRequest_getMethod(req: *const HttpRequest) -> *cons
 }
 
 /// The request path without the query, e.g. "/ws".
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getPath(req: *const HttpRequest) -> *const c_char {
     // SAFETY: `req` is NULL or live.
@@ -361,6 +368,9 @@ pub unsafe extern "C" fn HttpRequest_getPath(req: *const HttpRequest) -> *const 
 }
 
 /// The query string after '?', or NULL when there is none.
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getQuery(req: *const HttpRequest) -> *const c_char {
     // SAFETY: `req` is NULL or live.
@@ -369,6 +379,9 @@ pub unsafe extern "C" fn HttpRequest_getQuery(req: *const HttpRequest) -> *const
 
 /// The value of the first header called `name` (case-insensitive), e.g. "Origin",
 /// "Cookie", "Authorization"; NULL when absent.
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getHeaderValue(
     req: *const HttpRequest,
@@ -381,6 +394,9 @@ pub unsafe extern "C" fn HttpRequest_getHeaderValue(
 }
 
 /// Number of headers in the request (0 for NULL).
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getHeaderCount(req: *const HttpRequest) -> c_int {
     // SAFETY: `req` is NULL or live.
@@ -389,6 +405,9 @@ pub unsafe extern "C" fn HttpRequest_getHeaderCount(req: *const HttpRequest) -> 
 
 /// Header number `i` (0-based): writes its name and value to `*name` and `*value`.
 /// Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL, or `i` out of range; outputs untouched).
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getHeader(
     req: *const HttpRequest,
@@ -414,6 +433,9 @@ pub unsafe extern "C" fn HttpRequest_getHeader(
 
 /// Subprotocol number `i` (0-based) offered in `Sec-WebSocket-Protocol`, or NULL past the
 /// end.
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getProtocol(
     req: *const HttpRequest,
@@ -427,6 +449,9 @@ pub unsafe extern "C" fn HttpRequest_getProtocol(
 }
 
 /// 1 when the request asks for a WebSocket upgrade (`Upgrade: websocket`), else 0.
+///
+/// Context: lwIP core, inside the listener's request callback (the request lives until it
+/// returns).
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_isWebSocket(req: *const HttpRequest) -> c_int {
     // SAFETY: `req` is NULL or live.

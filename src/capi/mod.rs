@@ -15,6 +15,7 @@ pub mod errors;
 mod listener;
 mod policy;
 mod settings;
+mod tasks;
 #[cfg(feature = "tls")]
 mod tls;
 mod transport;
@@ -24,6 +25,7 @@ pub use errors::*;
 pub use listener::*;
 pub use policy::*;
 pub use settings::*;
+pub use tasks::*;
 #[cfg(feature = "tls")]
 pub use tls::*;
 pub use transport::*;
@@ -234,6 +236,9 @@ unsafe fn hook_message(c: *mut Conn, data: *mut u8, len: usize, text: bool) {
     // SAFETY: as in hook_open.
     unsafe {
         let (cb, wss) = parts(c);
+        if tasks::on_message(wss, data, len, text) {
+            return;
+        }
         if let Some(f) = (*cb).frameFp {
             f(cb, wss, data.cast(), c_len(len), c_int::from(text));
         }
@@ -284,6 +289,7 @@ unsafe fn hook_writable(c: *mut Conn) {
     // SAFETY: as in hook_open.
     unsafe {
         let (cb, wss) = parts(c);
+        tasks::on_writable(wss);
         if let Some(f) = (*cb).writableFp {
             f(cb, wss);
         }
@@ -313,6 +319,7 @@ unsafe fn hook_closed(c: *mut Conn, ending: Ending) {
     // SAFETY: as in hook_open; this is the last thing done with the storage.
     unsafe {
         let (cb, wss) = parts(c);
+        tasks::on_closed(wss);
         if let Some(f) = (*cb).closeFp {
             f(cb, wss, close_status(ending));
         }
@@ -339,6 +346,7 @@ pub(crate) unsafe fn wss_conn(o: *mut WSS) -> Result<*mut Conn, c_int> {
     if o.is_null() {
         return Err(LWIP_WS_ERR_ARG);
     }
+    tasks::check_core();
     let inner: *mut WssInner = o.cast();
     // SAFETY: `o` is non-NULL WSS storage (size and alignment checked above); the magic is
     // a plain u32 inside it.
@@ -389,6 +397,8 @@ pub unsafe extern "C" fn WSS_constructor(
             // SAFETY: constructed and idle: drop its old state before overwriting.
             unsafe { core::ptr::drop_in_place(c) };
         }
+        // SAFETY: core context (contract); a new connection starts without task-side state.
+        unsafe { tasks::release(o) };
         let cfg = settings::defaults(Config { start_size: start, expand_size: expand, ..Config::default() });
         let inner: *mut WssInner = o.cast();
         // SAFETY: `o` is writable storage of LWIP_WS_WSS_SIZE bytes, aligned to 8.
@@ -733,6 +743,7 @@ pub unsafe extern "C" fn WSS_destructor(o: *mut WSS) {
     // dropped and the magic cleared so later calls see unconstructed storage.
     if let Ok(c) = unsafe { wss_conn(o) } {
         unsafe {
+            tasks::release(o);
             conn::destroy(c);
             core::ptr::drop_in_place(c);
             (*o.cast::<WssInner>()).magic = 0;

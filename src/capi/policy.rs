@@ -19,6 +19,7 @@ use crate::lwip::{budget, origins};
 /// Context: lwIP core. Returns `LWIP_WS_OK`.
 #[no_mangle]
 pub extern "C" fn lwipws_setHeapBudget(bytes: u32) -> c_int {
+    super::tasks::check_core();
     budget::set_limit(bytes as usize);
     LWIP_WS_OK
 }
@@ -47,6 +48,7 @@ pub extern "C" fn lwipws_heapBytes() -> u32 {
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not NUL-terminated UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn lwipws_setAllowedOrigins(origins: *const c_char) -> c_int {
+    super::tasks::check_core();
     if origins.is_null() {
         origins::set(None);
         return LWIP_WS_OK;

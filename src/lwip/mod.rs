@@ -20,6 +20,7 @@ pub mod conn;
 #[cfg(feature = "listener")]
 pub mod listener;
 pub mod origins;
+pub(crate) mod task;
 #[cfg(feature = "tls")]
 pub mod tls;
 
