@@ -478,3 +478,41 @@ fn heap_limit_fails_receive_with_1013() {
     let log = feed_chunked(&mut server, &bytes, &[500; 20]);
     assert_eq!(log, vec![msg(false, &[5u8; 5000])]);
 }
+
+/// Under a heap limit that is already spent, a flood of pings cannot grow the send queue
+/// (pongs are budgeted: they replace each other or are skipped), while the close frame of
+/// a connection failed for the budget still goes out, past the limit by its own size.
+#[test]
+fn heap_limit_budgets_pongs_but_not_the_closing_frame() {
+    let mut server = open_server(Config::default());
+    let limit = server.heap_bytes() + 200;
+    server.set_heap_limit(limit);
+    let pings: Vec<u8> = (0..50)
+        .flat_map(|i: u8| c2s(true, OP_PING, &[i; 100]))
+        .collect();
+    feed(&mut server, &pings);
+    assert!(
+        server.heap_bytes() <= limit,
+        "{} > {limit}",
+        server.heap_bytes()
+    );
+    let sent = frames(&drain(&mut server));
+    assert!(
+        !sent.is_empty() && sent.len() < 50,
+        "some pongs, not 50: {}",
+        sent.len()
+    );
+    // A message that does not fit ends the connection with 1013, said in a close frame.
+    let big = c2s(true, OP_BINARY, &[1u8; 4000]);
+    let log: Vec<_> = big.chunks(500).flat_map(|c| feed(&mut server, c)).collect();
+    assert_eq!(log, vec![failed(1013)]);
+    assert!(
+        server.heap_bytes() <= limit + 131,
+        "{}",
+        server.heap_bytes()
+    );
+    assert_eq!(
+        frames(&drain(&mut server)),
+        vec![(true, OP_CLOSE, close_payload(1013, "heap budget"))]
+    );
+}

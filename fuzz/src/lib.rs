@@ -165,6 +165,10 @@ pub fn check_wire(bytes: &[u8], from_client: bool, http_first: bool, complete: b
     }
 }
 
+/// Bytes the engine may hold beyond its heap limit for a reply that is exempt from it: a
+/// close frame (at most 2 + 4 + 125) or an HTTP error response (under 256).
+const EXEMPT_REPLY: usize = 256;
+
 /// A heap limit chosen by bits 1..=2 of a role's flags byte (0: none, as before).
 pub fn heap_limit(flags: u8) -> usize {
     [usize::MAX, 300, 1500, 6000][usize::from(flags >> 1 & 3)]
@@ -175,8 +179,10 @@ pub fn heap_limit(flags: u8) -> usize {
 pub fn drive(mut conn: Connection, cfg: Config, prefix: &[u8], r: &mut Reader<'_>, limit: usize) {
     let bound = heap_bound(&cfg);
     conn.set_heap_limit(limit);
-    // What the engine held before the limit was set (a client's request) may stay.
-    let held_bound = limit.max(conn.heap_bytes());
+    // What the engine held before the limit was set (a client's request) may stay, and
+    // the replies exempt from the limit (one close frame, or one HTTP error response) may
+    // go past it by their own size.
+    let held_bound = limit.max(conn.heap_bytes()).saturating_add(EXEMPT_REPLY);
     let role = conn.role();
     let mut stream: Vec<u8> = prefix.to_vec();
     let mut now: u32 = 0;

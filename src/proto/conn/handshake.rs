@@ -97,10 +97,11 @@ impl Connection {
             Ok(accept) => {
                 self.head = Vec::new();
                 let written =
-                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX, false);
+                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX, true);
                 if written.is_err() {
-                    self.queue_error(500);
-                    return Err(HandshakeError::Rejected(500));
+                    // No memory (or no room in the heap limit) for the answer.
+                    self.queue_error(503);
+                    return Err(HandshakeError::Unavailable);
                 }
                 self.state = State::Open;
                 Ok(())

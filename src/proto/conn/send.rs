@@ -258,10 +258,11 @@ impl Connection {
             .ok_or(SendError::TooLarge)?;
         let (header, header_len) = encode_header(fin, opcode, len as u64, mask);
         let total = len.checked_add(header_len).ok_or(SendError::TooLarge)?;
-        // Replies the protocol requires (pong, close) are small and bounded by the queue
-        // allowances: they go out even when the heap limit is reached, so that a
-        // connection ended for the budget still says why (1013).
-        let budgeted = !matches!(opcode, OP_CLOSE | OP_PONG);
+        // A close frame (at most 131 bytes, once per connection) goes out even when the
+        // heap limit is reached, so that a connection ended for the budget still says why
+        // (1013). Pongs are budgeted: under the limit a pong that does not fit replaces
+        // the unsent one before it, or is skipped.
+        let budgeted = opcode != OP_CLOSE;
         self.make_room(total, limit, budgeted)?;
         let start = self.out.len();
         self.out
@@ -276,8 +277,8 @@ impl Connection {
     }
 
     /// Queue HTTP bytes produced by `write` (all or nothing).
-    /// `budgeted`: the heap limit applies (pages, requests); error responses and the 101
-    /// are small and must go out even when it is reached.
+    /// `budgeted`: the heap limit applies (the 101, pages, requests); error responses are
+    /// small, end the connection, and must go out even when it is reached.
     pub(super) fn queue_http(
         &mut self,
         write: impl Fn(&mut Sink<'_>),
@@ -321,16 +322,13 @@ impl Connection {
         if cap >= need {
             return Ok(());
         }
-        let room = if budgeted {
-            self.heap_room(cap)
-        } else {
-            usize::MAX
-        };
-        if need > room {
+        let room = self.heap_room(cap);
+        if budgeted && need > room {
             return Err(SendError::OutOfMemory);
         }
-        // Amortized doubling, as `Vec::try_reserve` would, within the heap limit.
-        let target = need.max(cap.saturating_mul(2)).min(room);
+        // Amortized doubling, as `Vec::try_reserve` would, within the heap limit; an
+        // exempt reply beyond it takes exactly the bytes it needs.
+        let target = need.max(cap.saturating_mul(2).min(room));
         self.out
             .try_reserve_exact(target - self.out.len())
             .map_err(|_| SendError::OutOfMemory)
