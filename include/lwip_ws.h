@@ -1191,6 +1191,15 @@ int WSS_pauseRead(struct WSS *o);
  */
 int WSS_resumeRead(struct WSS *o);
 
+/**
+ * Bytes received but not yet delivered nor acknowledged to lwIP because reading is
+ * paused (`WSS_pauseRead`): lwIP pbufs, at most one receive window (`TCP_WND`). 0 when
+ * nothing is held; or a negative code.
+ *
+ * Context: lwIP core (also inside this connection's callbacks).
+ */
+int WSS_heldBytes(struct WSS *o);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -474,6 +474,7 @@ fn a_slow_consumer_pauses_the_sender_through_the_tcp_window() {
     let mut sent = 0;
     let mut zero_window_seen = false;
     let mut peak_pool = 0;
+    let mut peak_held = 0;
     let start_pool = pool_used("PBUF_POOL");
     // 10 ms of lwIP time per round; every 100 ms the consumer takes another 64 KiB.
     for round in 1..=20_000 {
@@ -483,6 +484,8 @@ fn a_slow_consumer_pauses_the_sender_through_the_tcp_window() {
         run_steps(5);
         unsafe { unixport_run_for(10) };
         peak_pool = peak_pool.max(pool_used("PBUF_POOL") - start_pool);
+        let held = unsafe { WSS_heldBytes(&mut a.slots[0]) };
+        peak_held = peak_held.max(held);
         if a.paused > 0 && !c.pcb.is_null() {
             // SAFETY: the client's pcb is live while non-null (LWIP_ALTCP is 0 here).
             zero_window_seen |= unsafe { (*c.pcb.cast::<tcp_pcb>()).snd_wnd } == 0;
@@ -501,6 +504,16 @@ fn a_slow_consumer_pauses_the_sender_through_the_tcp_window() {
     assert_eq!(a.got.len(), body.len(), "all delivered");
     assert!(a.got == body, "in order, byte-exact");
     assert!(zero_window_seen, "the sender waited on a closed window");
+    let window = unsafe { lwipws_tcp_wnd() } as i32;
+    assert!(
+        peak_held > 0 && peak_held <= window,
+        "held {peak_held} B, within one window ({window} B)"
+    );
+    assert_eq!(
+        unsafe { WSS_heldBytes(&mut a.slots[0]) },
+        0,
+        "all delivered"
+    );
     let window_pbufs = (unsafe { lwipws_tcp_wnd() } as i64 / 512) + 8;
     assert!(
         peak_pool <= window_pbufs,

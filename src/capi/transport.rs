@@ -129,3 +129,17 @@ pub unsafe extern "C" fn WSS_resumeRead(o: *mut WSS) -> c_int {
         }
     }
 }
+
+/// Bytes received but not yet delivered nor acknowledged to lwIP because reading is
+/// paused (`WSS_pauseRead`): lwIP pbufs, at most one receive window (`TCP_WND`). 0 when
+/// nothing is held; or a negative code.
+///
+/// Context: lwIP core (also inside this connection's callbacks).
+#[no_mangle]
+pub unsafe extern "C" fn WSS_heldBytes(o: *mut WSS) -> c_int {
+    // SAFETY: wss_conn checks the pointer and the magic.
+    match unsafe { wss_conn(o) } {
+        Ok(c) => c_int::try_from(unsafe { (*c).held_bytes() }).unwrap_or(c_int::MAX),
+        Err(code) => code,
+    }
+}

@@ -286,6 +286,18 @@ impl Conn {
         matches!(&self.slot, Slot::Parked(parked) if parked.due(now_ms))
     }
 
+    /// Bytes of received data held unacknowledged while reading is paused (lwIP's pbufs,
+    /// at most one receive window).
+    pub fn held_bytes(&self) -> usize {
+        match &self.slot {
+            // SAFETY: a non-null held chain is ours and valid until freed.
+            Slot::Active(awake) if !awake[0].held.is_null() => {
+                usize::from(unsafe { (*awake[0].held).tot_len })
+            }
+            _ => 0,
+        }
+    }
+
     /// True while received data waits in the connection (reading paused, or a FIN behind
     /// held data).
     pub(crate) fn holds_data(&self) -> bool {
