@@ -262,9 +262,14 @@ impl Conn {
             let engine = boxed(parked.unpark(now_ms())).ok_or(OpError::NoMem)?;
             self.slot = Slot::Active(engine);
         }
-        // Charge what changed since the last call, and let the engine grow only within
-        // what the budget leaves now (other connections may have grown meanwhile).
-        self.settle();
+        // Under a budget: charge what changed since the last call, and let the engine grow
+        // only within what the budget leaves now (other connections may have grown
+        // meanwhile). Without one the engine has no limit and the charge is brought up to
+        // date after the operation (`after_activity`, the send paths), which keeps this
+        // per-message path as cheap as it was.
+        if budget::limit() != 0 {
+            self.settle();
+        }
         self.engine_mut().ok_or(OpError::State)
     }
 
