@@ -302,14 +302,11 @@ pub unsafe extern "C" fn WSS_writeBlocking(
                 rc = LWIP_WS_ERR_TIMEOUT;
                 break;
             }
-            (*s).writers += 1;
-            drop(lock);
-            (*s).writable.wait(wait.min(SLICE_MS));
-            lock = match CoreLock::take() {
+            lock = match wait_unlocked(lock, &(*s).writable, ptr::addr_of_mut!((*s).writers), wait)
+            {
                 Some(l) => l,
                 None => return LWIP_WS_ERR_UNSUPPORTED, // cannot happen: it was taken before
             };
-            (*s).writers -= 1;
             if (*s).released || (*s).ended {
                 rc = LWIP_WS_ERR_CLOSED;
                 break;
@@ -443,14 +440,11 @@ pub unsafe extern "C" fn WSS_read(
                 rc = LWIP_WS_ERR_TIMEOUT;
                 break;
             }
-            (*s).readers += 1;
-            drop(lock);
-            (*s).readable.wait(wait.min(SLICE_MS));
-            lock = match CoreLock::take() {
+            lock = match wait_unlocked(lock, &(*s).readable, ptr::addr_of_mut!((*s).readers), wait)
+            {
                 Some(l) => l,
                 None => return LWIP_WS_ERR_UNSUPPORTED, // cannot happen: it was taken before
             };
-            (*s).readers -= 1;
         }
         leave(s);
         drop(lock);
@@ -481,6 +475,25 @@ pub unsafe extern "C" fn WSS_closeFromTask(o: *mut WSS, status: c_int) -> c_int 
     };
     drop(lock);
     rc
+}
+
+/// Releases the core lock, waits on `sem` for at most one slice of `wait` ms (counted in
+/// `*waiting` meanwhile, so the hooks know to signal), and takes the lock back. `None` only
+/// when the lock cannot be taken again.
+unsafe fn wait_unlocked(
+    lock: CoreLock,
+    sem: &Sem,
+    waiting: *mut u32,
+    wait: u32,
+) -> Option<CoreLock> {
+    // SAFETY: `waiting` is a counter of a live task-side entry, changed only under the lock.
+    unsafe { *waiting += 1 };
+    drop(lock);
+    sem.wait(wait.min(SLICE_MS));
+    let lock = CoreLock::take()?;
+    // SAFETY: as above; the lock is held again.
+    unsafe { *waiting -= 1 };
+    Some(lock)
 }
 
 /// The core-context check of the entry points (every `WSS_*` call on a connection through
