@@ -259,6 +259,7 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
         LWIP_WS_OK
     );
     assert_eq!(WSS_setMaxMessage(slot, MAX_MESSAGE), LWIP_WS_OK);
+    assert_eq!(WSS_setSendQueue(slot, MAX_MESSAGE + 14), LWIP_WS_OK);
     if srv.streaming {
         assert_eq!(WSS_setStreaming(slot, 1), LWIP_WS_OK);
     }
@@ -303,6 +304,7 @@ unsafe fn open_client(wss: *mut WSS, side: *mut Side, port: u16, keep_memory: bo
         LWIP_WS_OK
     );
     assert_eq!(WSS_setMaxMessage(wss, MAX_MESSAGE), LWIP_WS_OK);
+    assert_eq!(WSS_setSendQueue(wss, MAX_MESSAGE + 14), LWIP_WS_OK);
     if keep_memory {
         assert_eq!(WSS_setIdleRelease(wss, 0), LWIP_WS_OK);
     }

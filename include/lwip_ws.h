@@ -17,6 +17,26 @@
  *
  * Return codes: LWIP_WS_OK (0) or a negative LWIP_WS_ERR_* value; WSS_errorText() names
  * any code or close status.
+ *
+ * Limits and defaults. Each limit is its own setting: no setter changes another, so the
+ * order of the calls does not matter. They are ceilings, not allocations: memory grows
+ * with what is received or queued, and lwipws_setHeapBudget caps all connections together.
+ *
+ *   limit                                        default          set with
+ *   largest incoming message (over: close 1009)  65536 B          WSS_setMaxMessage
+ *   send queue per connection (full: WOULD_BLOCK,
+ *     a frame alone over it: TOO_BIG)            65550 B          WSS_setSendQueue
+ *   reassembly buffer start / growth step        startSize / expandSize (WSS_constructor)
+ *   opening / closing handshake timeout          10 s / 5 s       WSS_setTimeouts
+ *   keep-alive ping after silence / answer wait  30 s / 10 s      WSS_setKeepAlive
+ *   a started message must progress within       30 s             WSS_setMessageTimeout
+ *   request head (over: 431) / waiting requests  4096 B / 8       WSListener_setLimits
+ *   time to send the request head                10 s             WSListener_setHandshakeTimeout
+ *   heap of all connections together            none             lwipws_setHeapBudget
+ *   page answer (HttpRequest_respond)            the send queue   (HttpRequest_respondStatic:
+ *                                                                  by reference, no limit)
+ * An echo of messages up to N bytes needs both WSS_setMaxMessage(N) and
+ * WSS_setSendQueue(N + 14) (or streaming: WSS_setStreaming + WSS_writeFragment).
  */
 
 #ifndef LWIP_WS_H
@@ -664,7 +684,9 @@ int WSS_upgradeProtocol(struct WSS *wss, struct HttpRequest *req, const char *pr
  * the heap, counted by `lwipws_setHeapBudget`) and must fit its limit of 65550 bytes:
  * the status line and headers take about 100 bytes plus the content type's length, so a
  * body of up to about 65400 bytes fits; a larger one returns `LWIP_WS_ERR_TOO_BIG` and
- * the request stays unanswered (answer it otherwise, or the library sends 404).
+ * the request stays unanswered (answer it otherwise, or the library sends 404). For a
+ * constant page (in flash), `HttpRequest_respondStatic` sends it without copying and
+ * without a size limit.
  *
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
@@ -674,6 +696,31 @@ int HttpRequest_respond(struct HttpRequest *req,
                         const char *contentType,
                         const void *body,
                         int len);
+
+/**
+ * Answer `req` like `HttpRequest_respond`, but send `body` by reference, without copying
+ * it: for pages that are constant data (in flash). The body costs no heap and has no size
+ * limit but `len`'s type; the head (status line and headers, about 100 bytes plus the
+ * content type) goes to lwIP at once, copied into its pbufs, and only when lwIP's send
+ * buffer cannot take it then is it queued on the heap. lwIP sends the body from `body`
+ * itself (`tcp_write` without `TCP_WRITE_FLAG_COPY`) as its send buffer allows, then the
+ * connection closes. Over TLS the body is encrypted from `body` without another copy.
+ *
+ * Ownership: `body` must stay valid and unchanged until the connection has closed: in
+ * practice, constant data (`static const` arrays, flash) that lives for the whole program.
+ * Never pass a stack or heap buffer.
+ *
+ * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL
+ * pointers, a status outside 100..599, a negative `len`, CR/LF in `contentType`),
+ * `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM` (the head had to be queued
+ * and the heap or its budget refused); on an error nothing was sent and the request stays
+ * unanswered.
+ */
+int HttpRequest_respondStatic(struct HttpRequest *req,
+                              int status,
+                              const char *contentType,
+                              const void *body,
+                              int len);
 
 /**
  * Answer `req` with an HTTP error `status` (400..599) and a short text body, then close.
@@ -817,8 +864,10 @@ int WSS_originAllowed(const char *origin, const char *host, const char *allowed)
 /**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
  * larger incoming message fails the connection with close code 1009 before its payload
- * is read. Also raises the send queue limit to hold one message of this size plus its
- * header, if it was smaller.
+ * is read. Only incoming messages: what this connection may send is the send queue's
+ * limit (`WSS_setSendQueue`), which this call leaves alone, so the order of the two calls
+ * does not matter (an echo of messages up to N bytes needs both: `WSS_setMaxMessage(N)`
+ * and `WSS_setSendQueue(N + 14)`, or `WSS_setStreaming` + `WSS_writeFragment`).
  *
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
  * `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.

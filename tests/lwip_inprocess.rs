@@ -53,6 +53,8 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     for slot in srv.slots.iter_mut() {
         if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
             assert_eq!(WSS_setMaxMessage(slot, srv.max_message), LWIP_WS_OK);
+            // The echo sends what it receives: room for one whole message.
+            assert_eq!(WSS_setSendQueue(slot, srv.max_message + 14), LWIP_WS_OK);
             let proto = srv
                 .protocol
                 .as_ref()
@@ -111,6 +113,7 @@ fn open_client(port: u16, max_message: u32, protocols: Option<&CStr>) -> (Box<WS
             LWIP_WS_OK
         );
         assert_eq!(WSS_setMaxMessage(&mut *wss, max_message), LWIP_WS_OK);
+        assert_eq!(WSS_setSendQueue(&mut *wss, max_message + 14), LWIP_WS_OK);
         let rc = WSS_openClient(
             &mut *wss,
             &addr,

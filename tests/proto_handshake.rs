@@ -301,6 +301,69 @@ fn rfc6455_4_2_2_reject_and_respond() {
     assert_eq!(reason_phrase(799), "Unknown");
 }
 
+/// A constant page goes by reference: the head is offered to the transport at once (and
+/// queued only when it is refused), the body follows from `pending_static` after the
+/// queue, and `queued` counts both until they are taken.
+#[test]
+fn respond_static_offers_the_head_and_keeps_the_body_by_reference() {
+    static BODY: [u8; 100_000] = [b'z'; 100_000];
+    let page_request = || {
+        let mut conn = Connection::server(Config::default(), 0);
+        let mut input = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+        assert!(matches!(
+            conn.receive(&mut input, 0, MASK).event,
+            Some(Event::Request(_))
+        ));
+        conn
+    };
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\
+                Connection: close\r\n\r\n";
+
+    // Taken at once: nothing is queued, the body is all that is pending.
+    let mut conn = page_request();
+    let mut offered = Vec::new();
+    conn.respond_static(200, "text/html", &BODY, |h| {
+        offered.extend_from_slice(h);
+        true
+    })
+    .unwrap();
+    assert_eq!(String::from_utf8(offered).unwrap(), head);
+    assert_eq!(conn.state(), State::Closed);
+    assert!(conn.pending().is_empty());
+    assert_eq!(conn.queued(), BODY.len());
+    assert_eq!(
+        conn.pending_static().as_ptr(),
+        BODY.as_ptr(),
+        "by reference"
+    );
+    conn.advance_static(60_000);
+    assert_eq!(conn.pending_static().len(), 40_000);
+    conn.advance_static(40_000);
+    assert_eq!(conn.queued(), 0);
+
+    // Refused: the head is queued and goes first; the body waits behind it.
+    let mut conn = page_request();
+    conn.respond_static(200, "text/html", &BODY, |_| false)
+        .unwrap();
+    assert_eq!(String::from_utf8(conn.pending().to_vec()).unwrap(), head);
+    assert!(conn.pending_static().is_empty(), "not before the head");
+    assert_eq!(conn.queued(), head.len() + BODY.len());
+    let n = conn.pending().len();
+    conn.advance(n);
+    assert_eq!(conn.pending_static().len(), BODY.len());
+
+    // Only once, only for a waiting request, never with CR/LF in the content type.
+    assert_eq!(
+        conn.respond_static(200, "text/html", &BODY, |_| true),
+        Err(SendError::NotOpen)
+    );
+    let mut conn = page_request();
+    assert_eq!(
+        conn.respond_static(200, "a\r\nb: c", &BODY, |_| true),
+        Err(SendError::InvalidClose)
+    );
+}
+
 /// RFC 6455 §4.1: a server that does not finish the handshake in time is dropped.
 #[test]
 fn rfc6455_4_1_handshake_timeout() {

@@ -45,6 +45,7 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     for slot in srv.slots.iter_mut() {
         if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
             assert_eq!(WSS_setMaxMessage(slot, 1 << 20), LWIP_WS_OK);
+            assert_eq!(WSS_setSendQueue(slot, (1 << 20) + 14), LWIP_WS_OK);
             WSS_upgrade(slot, req);
             return;
         }
@@ -150,6 +151,7 @@ fn client(port: u16, host: &CStr, cfg: *mut WSTlsConfig) -> (Box<WSS>, Box<Side>
             LWIP_WS_OK
         );
         assert_eq!(WSS_setMaxMessage(&mut *wss, 1 << 20), LWIP_WS_OK);
+        assert_eq!(WSS_setSendQueue(&mut *wss, (1 << 20) + 14), LWIP_WS_OK);
         let rc = WSS_openClientTls(
             &mut *wss,
             &addr,

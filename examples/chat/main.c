@@ -248,8 +248,7 @@ static void upgrade(HttpRequest *req, Endpoint *e)
     WSS_destructor(&pool[i]); /* a previous connection's state, if any */
     rc = WSS_constructor(&pool[i], &e->cb, 1024, 4096);
     if (rc == LWIP_WS_OK && e == &echo) {
-        /* Any size: the limit that matters is the send queue, set back down after
-         * WSS_setMaxMessage raised it to hold a whole message. */
+        /* Any size: streamed in, echoed in fragments through a bounded send queue. */
         rc = WSS_setMaxMessage(&pool[i], 0x7FFFFFFFUL);
         if (rc == LWIP_WS_OK) {
             rc = WSS_setSendQueue(&pool[i], ECHO_SEND_QUEUE);
@@ -259,6 +258,9 @@ static void upgrade(HttpRequest *req, Endpoint *e)
         }
     } else if (rc == LWIP_WS_OK && maxMessage != 0) {
         rc = WSS_setMaxMessage(&pool[i], (uint32_t)maxMessage);
+        if (rc == LWIP_WS_OK) { /* room to broadcast one whole message */
+            rc = WSS_setSendQueue(&pool[i], (uint32_t)maxMessage + 14);
+        }
     }
     if (rc != LWIP_WS_OK) {
         fprintf(stderr, "chat: slot %d: %s\n", i, WSS_errorText(rc));

@@ -296,13 +296,50 @@ pub unsafe extern "C" fn WSS_upgradeProtocol(
     })
 }
 
+/// The common part of the page answers: checks the arguments (a status of 100..599, a
+/// content type, a non-negative length, a body unless empty) and hands them to `answer`,
+/// the body with the lifetime `answer` needs.
+///
+/// # Safety
+/// `req` is the live request of this callback; `contentType` is NULL or a C string; `body`
+/// holds `len` readable bytes for the lifetime `'b` (the caller's documented contract).
+unsafe fn answer_page<'b>(
+    req: *mut HttpRequest,
+    status: c_int,
+    contentType: *const c_char,
+    body: *const c_void,
+    len: c_int,
+    answer: impl FnOnce(&mut listener::HttpRequest, u16, &str, &'b [u8]) -> Result<(), OpError>,
+) -> c_int {
+    let (Ok(code), Ok(n)) = (u16::try_from(status), usize::try_from(len)) else {
+        return LWIP_WS_ERR_ARG;
+    };
+    if !(100..=599).contains(&code) || (n > 0 && body.is_null()) {
+        return LWIP_WS_ERR_ARG;
+    }
+    // SAFETY: per this function's contract.
+    unsafe {
+        let Ok(Some(ctype)) = c_str(contentType, false) else {
+            return LWIP_WS_ERR_ARG;
+        };
+        let body: &'b [u8] = if n == 0 {
+            &[]
+        } else {
+            core::slice::from_raw_parts(body.cast(), n)
+        };
+        req_mut(req).map_or(LWIP_WS_ERR_ARG, |r| result(answer(r, code, ctype, body)))
+    }
+}
+
 /// Answer `req` with a complete response: `status`, `Content-Type: contentType`, and
 /// `len` bytes of `body`, then close the connection. For serving the device's page on the
 /// WebSocket's port. The whole response is copied into the connection's send queue (on
 /// the heap, counted by `lwipws_setHeapBudget`) and must fit its limit of 65550 bytes:
 /// the status line and headers take about 100 bytes plus the content type's length, so a
 /// body of up to about 65400 bytes fits; a larger one returns `LWIP_WS_ERR_TOO_BIG` and
-/// the request stays unanswered (answer it otherwise, or the library sends 404).
+/// the request stays unanswered (answer it otherwise, or the library sends 404). For a
+/// constant page (in flash), `HttpRequest_respondStatic` sends it without copying and
+/// without a size limit.
 ///
 /// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
@@ -314,18 +351,44 @@ pub unsafe extern "C" fn HttpRequest_respond(
     body: *const c_void,
     len: c_int,
 ) -> c_int {
-    boundary!(LWIP_WS_ERR_ARG; req, contentType => {
-        let (Ok(code), Ok(n)) = (u16::try_from(status), usize::try_from(len)) else {
-            return LWIP_WS_ERR_ARG;
-        };
-        if !(100..=599).contains(&code) || (n > 0 && body.is_null()) {
-            return LWIP_WS_ERR_ARG;
-        }
-        // SAFETY: strings/buffers per caller contract; `req` is live.
+    boundary!(LWIP_WS_ERR_ARG; req => {
+        // SAFETY: `req` is live; the strings and the body are read during this call only.
+        unsafe { answer_page(req, status, contentType, body, len, |r, code, ct, b| r.respond(code, ct, b)) }
+    })
+}
+
+/// Answer `req` like `HttpRequest_respond`, but send `body` by reference, without copying
+/// it: for pages that are constant data (in flash). The body costs no heap and has no size
+/// limit but `len`'s type; the head (status line and headers, about 100 bytes plus the
+/// content type) goes to lwIP at once, copied into its pbufs, and only when lwIP's send
+/// buffer cannot take it then is it queued on the heap. lwIP sends the body from `body`
+/// itself (`tcp_write` without `TCP_WRITE_FLAG_COPY`) as its send buffer allows, then the
+/// connection closes. Over TLS the body is encrypted from `body` without another copy.
+///
+/// Ownership: `body` must stay valid and unchanged until the connection has closed: in
+/// practice, constant data (`static const` arrays, flash) that lives for the whole program.
+/// Never pass a stack or heap buffer.
+///
+/// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL
+/// pointers, a status outside 100..599, a negative `len`, CR/LF in `contentType`),
+/// `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM` (the head had to be queued
+/// and the heap or its budget refused); on an error nothing was sent and the request stays
+/// unanswered.
+#[no_mangle]
+pub unsafe extern "C" fn HttpRequest_respondStatic(
+    req: *mut HttpRequest,
+    status: c_int,
+    contentType: *const c_char,
+    body: *const c_void,
+    len: c_int,
+) -> c_int {
+    boundary!(LWIP_WS_ERR_ARG; req => {
+        // SAFETY: `req` is live; `body` stays valid and unchanged until the connection
+        // ends (the documented contract: constant data), hence `'static`.
         unsafe {
-            let Ok(Some(ctype)) = c_str(contentType, false) else { return LWIP_WS_ERR_ARG };
-            let body: &[u8] = if n == 0 { &[] } else { core::slice::from_raw_parts(body.cast(), n) };
-            req_mut(req).map_or(LWIP_WS_ERR_ARG, |r| result(r.respond(code, ctype, body)))
+            answer_page(req, status, contentType, body, len, |r, code, ct, b: &'static [u8]| {
+                r.respond_static(code, ct, b)
+            })
         }
     })
 }

@@ -35,8 +35,10 @@ pub(crate) fn with_conn_raw(o: *mut WSS, f: impl FnOnce(*mut Conn) -> c_int) -> 
 
 /// Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
 /// larger incoming message fails the connection with close code 1009 before its payload
-/// is read. Also raises the send queue limit to hold one message of this size plus its
-/// header, if it was smaller.
+/// is read. Only incoming messages: what this connection may send is the send queue's
+/// limit (`WSS_setSendQueue`), which this call leaves alone, so the order of the two calls
+/// does not matter (an echo of messages up to N bytes needs both: `WSS_setMaxMessage(N)`
+/// and `WSS_setSendQueue(N + 14)`, or `WSS_setStreaming` + `WSS_writeFragment`).
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
 /// `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
@@ -49,8 +51,6 @@ pub unsafe extern "C" fn WSS_setMaxMessage(o: *mut WSS, maxBytes: u32) -> c_int 
                 return false;
             }
             cfg.max_message = u64::from(maxBytes);
-            let need = maxBytes as usize + 14;
-            cfg.max_queue_bytes = cfg.max_queue_bytes.max(need);
             true
         })
     }

@@ -160,6 +160,22 @@ impl HttpRequest {
         Ok(())
     }
 
+    /// Answer with a constant body sent by reference; the connection closes after it.
+    pub unsafe fn respond_static(
+        &mut self,
+        status: u16,
+        ctype: &str,
+        body: &'static [u8],
+    ) -> Result<(), OpError> {
+        if self.answered {
+            return Err(OpError::State);
+        }
+        // SAFETY: `conn` is the live HTTP connection during the request callback.
+        unsafe { conn::respond_static(self.conn, status, ctype, body)? };
+        self.answered = true;
+        Ok(())
+    }
+
     /// Answer with an error status; the connection closes after it.
     pub unsafe fn reject(&mut self, status: u16) -> Result<(), OpError> {
         if self.answered {

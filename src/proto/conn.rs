@@ -320,6 +320,9 @@ pub struct Connection {
     /// Where the last queued frame starts when it is a pong nothing of which has been
     /// taken yet (it may be replaced by a newer pong).
     pong_at: Option<usize>,
+    /// After the send queue: the rest of a constant response body the transport sends
+    /// without copying ([`Connection::respond_static`]).
+    out_static: &'static [u8],
     /// Kind of the fragmented message we are sending, if any.
     tx_fragment: Option<bool>,
     header: HeaderDecoder,
@@ -358,6 +361,7 @@ impl Connection {
             out: Vec::new(),
             out_pos: 0,
             pong_at: None,
+            out_static: &[],
             tx_fragment: None,
             header: HeaderDecoder::default(),
             frame: None,
@@ -961,7 +965,7 @@ impl Connection {
     /// message buffer between messages, the head buffer once open (and between control
     /// frames).
     fn release_idle(&mut self) {
-        if self.queued() == 0 {
+        if self.out_pos == self.out.len() {
             self.out = Vec::new();
             self.out_pos = 0;
             self.pong_at = None;
@@ -982,7 +986,7 @@ impl Connection {
     /// memory goes back within one poll interval even on a busy connection, while
     /// messages up to `start_size` never allocate.
     fn trim(&mut self) {
-        if self.queued() == 0 {
+        if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
             self.pong_at = None;

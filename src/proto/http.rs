@@ -576,7 +576,7 @@ pub fn write_response(
 }
 
 /// The head [`write_response`] writes for a body of `body_len` bytes.
-fn write_response_head(
+pub(crate) fn write_response_head(
     out: &mut Sink<'_>,
     status: u16,
     extra: &[u8],

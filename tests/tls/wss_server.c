@@ -119,6 +119,9 @@ static void onRequest(WSListener *l, HttpRequest *req)
     if (rc == LWIP_WS_OK) {
         rc = WSS_setMaxMessage(&pool[i], 2u << 20);
     }
+    if (rc == LWIP_WS_OK) { /* the echo sends back what it receives */
+        rc = WSS_setSendQueue(&pool[i], (2u << 20) + 14);
+    }
     if (rc != LWIP_WS_OK) {
         printf("error slot %d: %s\n", i, WSS_errorText(rc));
         HttpRequest_reject(req, 500);

@@ -41,7 +41,7 @@ pub(crate) use lifecycle::{adopt, after_activity, finish};
 pub use lifecycle::{close, destroy, start_open, start_server};
 pub use recv::{pause_read, resume_read};
 use send::flush;
-pub use send::{ping, write, write_fragment};
+pub use send::{ping, respond_static, write, write_fragment};
 
 /// How a connection ended, as given to the owner's `closed` hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -207,6 +207,36 @@ unsafe fn write_flags(pcb: *mut sys::lwipws_pcb, bytes: &[u8], more: u8) -> sys:
     }
 }
 
+/// Answer the HTTP request waiting on `conn` with a constant `body` (see
+/// `Connection::respond_static`): the head goes to lwIP at once (copied) when its send
+/// buffer has room, the body by reference from [`flush`].
+pub unsafe fn respond_static(
+    conn: *mut Conn,
+    status: u16,
+    ctype: &str,
+    body: &'static [u8],
+) -> Result<(), OpError> {
+    // SAFETY: conn is live (caller contract); the pcb is live while non-null.
+    unsafe {
+        let pcb = (*conn).pcb;
+        let writable = !pcb.is_null() && (*conn).flags & super::CONNECTED != 0;
+        let mut failed = false;
+        let engine = (*conn).engine_mut().ok_or(OpError::State)?;
+        engine.respond_static(status, ctype, body, |head| {
+            if !writable || head.len() > usize::from(sys::lwipws_sndbuf(pcb)) {
+                return false;
+            }
+            let e = write_copy(pcb, head);
+            failed = e != err::OK && e != err::MEM;
+            e == err::OK
+        })?;
+        if failed {
+            (*conn).flags |= FATAL;
+        }
+        Ok(())
+    }
+}
+
 /// Moves queued output into lwIP as far as its send buffer allows.
 pub(super) unsafe fn flush(conn: *mut Conn) {
     // SAFETY: conn is live; pcb is live while non-null.
@@ -247,6 +277,27 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
                 break;
             }
             engine.advance(n);
+            wrote = true;
+        }
+        // Then a constant response body, by reference (`HttpRequest_respondStatic`).
+        loop {
+            let body = engine.pending_static();
+            let room = usize::from(sys::lwipws_sndbuf(pcb));
+            let n = body.len().min(room).min(usize::from(u16::MAX));
+            if n == 0 {
+                break;
+            }
+            // SAFETY: `pcb` is live; `body` is constant data that stays valid until the
+            // connection ends (the caller's contract), so lwIP may reference it.
+            let e = sys::lwipws_write(pcb, body.as_ptr().cast(), n as u16, 0);
+            if e == err::MEM {
+                break;
+            }
+            if e != err::OK {
+                (*conn).flags |= FATAL;
+                break;
+            }
+            engine.advance_static(n);
             wrote = true;
         }
         if wrote {

@@ -5,9 +5,13 @@ use alloc::vec::Vec;
 
 use super::{Connection, HandshakeFailure, Pending, SendError, State};
 use crate::proto::http::{
-    parse_request, write_error, write_response, write_switching, HandshakeError, HeadStatus,
-    Request, Sink,
+    measure, parse_request, write_error, write_response, write_response_head, write_switching,
+    HandshakeError, HeadStatus, Request, Sink,
 };
+
+/// Longest response head [`Connection::respond_static`] builds on the stack (a longer
+/// content type goes through the send queue).
+const STATIC_HEAD_MAX: usize = 256;
 
 impl Connection {
     /// Append up to the head limit from `input` to the head buffer. Returns how many bytes
@@ -150,6 +154,50 @@ impl Connection {
         }
         let write = |s: &mut Sink<'_>| write_response(s, status, b"", Some(content_type), body);
         self.queue_http(write, self.cfg.max_queue_bytes, true)?;
+        self.enter_closed();
+        Ok(())
+    }
+
+    /// Server, after [`Event::Request`](super::Event::Request): like
+    /// [`Connection::respond`], but `body` is constant data the transport sends without
+    /// copying, from [`Connection::pending_static`] once [`Connection::pending`] is empty;
+    /// no send-queue limit applies to it. The head is built on the stack and offered whole
+    /// to `send_now`, which returns true when the transport took all of it at once
+    /// (normally); otherwise it is queued, so a response usually needs no heap at all.
+    /// Errors as for [`Connection::respond`] (for the head alone; nothing was sent).
+    pub fn respond_static(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &'static [u8],
+        send_now: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<(), SendError> {
+        if !self.awaiting_decision {
+            return Err(SendError::NotOpen);
+        }
+        if content_type.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(SendError::InvalidClose);
+        }
+        let write =
+            |s: &mut Sink<'_>| write_response_head(s, status, b"", Some(content_type), body.len());
+        let mut head = [0u8; STATIC_HEAD_MAX];
+        let sent = match head.get_mut(..measure(write)) {
+            Some(dst) => {
+                let mut at = 0;
+                write(&mut |piece: &[u8]| {
+                    if let Some(d) = dst.get_mut(at..at + piece.len()) {
+                        d.copy_from_slice(piece);
+                    }
+                    at += piece.len();
+                });
+                send_now(dst)
+            }
+            None => false,
+        };
+        if !sent {
+            self.queue_http(write, usize::MAX, true)?;
+        }
+        self.out_static = body;
         self.enter_closed();
         Ok(())
     }

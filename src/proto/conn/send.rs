@@ -217,9 +217,25 @@ impl Connection {
         }
     }
 
-    /// Bytes in the send queue (same as `pending().len()`).
+    /// Bytes not yet taken by the transport: the send queue (`pending().len()`) and the
+    /// rest of a constant response body ([`Connection::pending_static`]).
     pub fn queued(&self) -> usize {
-        self.out.len() - self.out_pos
+        (self.out.len() - self.out_pos).saturating_add(self.out_static.len())
+    }
+
+    /// What the transport sends after [`Connection::pending`] is empty, without copying:
+    /// the rest of the body given to [`Connection::respond_static`] (empty otherwise).
+    pub fn pending_static(&self) -> &'static [u8] {
+        if self.out_pos == self.out.len() {
+            self.out_static
+        } else {
+            &[]
+        }
+    }
+
+    /// The transport took the first `n` bytes of [`Connection::pending_static`].
+    pub fn advance_static(&mut self, n: usize) {
+        self.out_static = self.out_static.get(n..).unwrap_or_default();
     }
 
     /// Answer a ping with its own pong, after any earlier ones, while the queue stays
