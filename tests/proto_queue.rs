@@ -136,12 +136,13 @@ fn idle_connection_is_small() {
     let size = core::mem::size_of::<lwip_ws::proto::Connection>();
     println!("size_of::<Connection>() = {size}");
     println!("size_of::<Config>() = {}", core::mem::size_of::<Config>());
-    // 248 bytes on x86-64 and 172 on i686 when measured (176 on thumbv7em, where u64 is
-    // 8-aligned); fail on growth.
+    // 264 bytes on x86-64 and 180 on i686 when measured (184 on thumbv7em, where u64 is
+    // 8-aligned), of which 16 (8) are the constant page body `respond_static` sends by
+    // reference instead of copying it to the heap; fail on growth.
     let limit = if cfg!(target_pointer_width = "64") {
-        248
+        264
     } else {
-        176
+        184
     };
     assert!(size <= limit, "{size} bytes");
     // What an idle connection keeps of its engine: 72 bytes on x86-64, 56 on i686 and
