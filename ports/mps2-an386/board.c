@@ -2,6 +2,9 @@
  * Board support and newlib system calls for QEMU mps2-an386 (Cortex-M4, bare metal):
  * CMSDK UART0 console, SysTick millisecond clock (sys_now), semihosting exit, the C heap
  * (_sbrk, bounded by the linker script's heap region), fault and panic hooks.
+ *
+ * With MPS2_FREERTOS (the FreeRTOS image, freertos.mk) the kernel owns SysTick (its tick
+ * is the clock) and lwIP's sys_now comes from ports/freertos/sys_arch.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,20 +35,28 @@
 #define SCB_BFAR        (*(volatile uint32_t *)0xE000ED38u)
 #define CPU_HZ          25000000u
 
+#ifdef MPS2_FREERTOS
+#include "FreeRTOS.h"
+#include "task.h"
+#define ticks ((uint32_t)(xTaskGetTickCount() * portTICK_PERIOD_MS))
+#else
 static volatile uint32_t ticks;
 
 void SysTick_Handler(void)
 {
     ticks++;
 }
+#endif
 
 void mps2_board_init(void)
 {
     UART_BAUDDIV = CPU_HZ / 115200u;
     UART_CTRL = UART_CTRL_TXEN | UART_CTRL_RXEN;
+#ifndef MPS2_FREERTOS /* the scheduler starts SysTick itself */
     SYST_RVR = CPU_HZ / 1000u - 1u; /* 24999: 1 ms */
     SYST_CVR = 0;
     SYST_CSR = 0x7; /* processor clock, interrupt, enable */
+#endif
 }
 
 uint32_t mps2_millis(void)
@@ -53,11 +64,13 @@ uint32_t mps2_millis(void)
     return ticks;
 }
 
+#ifndef MPS2_FREERTOS
 /* lwIP's clock (NO_SYS=1). */
 u32_t sys_now(void)
 {
     return ticks;
 }
+#endif
 
 void mps2_idle(void)
 {
