@@ -5,10 +5,13 @@
  *   tcpip thread    lwIP, the listener's request callback (serves the page, upgrades
  *                   "/ws" into a free slot and turns its receive queue on), closeFp;
  *   sensor task     every 10 ms: one reading {"seq":N,"ms":T,"value":V} to every open
- *                   slot with WSS_writeBlocking (copies, takes the core lock itself;
- *                   waits at most WRITE_WAIT_MS while a slow browser's queue is full);
+ *                   slot with WSS_writeBlocking (copies, takes the core lock itself).
+ *                   It never waits (timeout 0): each connection's send queue holds about
+ *                   a second of readings; a browser that falls further behind loses
+ *                   readings (it sees a gap in "seq", the firmware counts them) instead
+ *                   of holding up the readings of the others;
  *   command task    WSS_read on each open slot; answers {"ack":"TEXT","seq":N}, or the
- *                   figures for "stats".
+ *                   figures for "stats", with WSS_writeBlocking (waits up to 1 s).
  *
  * Slots are static WSS storage, constructed again in the request callback for each new
  * connection (under the core lock: a task call on the old connection either finished
@@ -23,15 +26,14 @@
 
 #include "lwip/tcpip.h"
 #include "lwip_ws.h"
-#include "sensor_page.h" /* index_html[], index_html_len (xxd -i index.html) */
+#include "sensor_page.h" /* index_html[], index_html_len: xxd -i index.html, made const */
 #include "sensor_push.h"
 
 #define SLOTS          4
 #define PERIOD_MS      10
-#define WRITE_WAIT_MS  50    /* a reading older than this is stale: drop it */
 #define CMD_MAX        128   /* largest command (WSS_setMaxMessage) */
 #define READ_DEPTH     4     /* commands queued per connection before reading pauses */
-#define SEND_QUEUE     4096  /* per connection: about 80 readings */
+#define SEND_QUEUE     4096  /* per connection: about 80 readings (0.8 s) */
 #define SENSOR_STACK   384   /* words */
 #define COMMAND_STACK  512   /* words */
 #define SENSOR_PRIO    (tskIDLE_PRIORITY + 3)
@@ -142,11 +144,11 @@ static void sensorTask(void *arg)
             if (!slotOpen[i]) {
                 continue;
             }
-            rc = WSS_writeBlocking(&slots[i], msg, len, 1, WRITE_WAIT_MS);
+            rc = WSS_writeBlocking(&slots[i], msg, len, 1, 0);
             if (rc == LWIP_WS_OK) {
                 sent++;
             } else if (rc != LWIP_WS_ERR_CLOSED && rc != LWIP_WS_ERR_NOT_CONSTRUCTED) {
-                dropped++; /* the browser fell behind by WRITE_WAIT_MS: it sees a gap */
+                dropped++; /* WOULD_BLOCK: this browser is 0.8 s behind; it sees a gap */
             }
         }
     }

@@ -66,7 +66,7 @@ $(RTOS_OUT)/liblwip.a: $(RTOS_LWIP_OBJS)
 
 $(RTOS_OUT)/gen/sensor_page.h: $(SENSOR_DIR)/index.html
 	@mkdir -p $(dir $@)
-	cd $(dir $<) && xxd -i index.html > $@.tmp
+	cd $(dir $<) && xxd -i index.html | sed 's/^unsigned/static const unsigned/' > $@.tmp
 	mv $@.tmp $@
 
 $(RTOS_OUT)/liblwip_ws.a: FORCE

@@ -10,6 +10,8 @@ with figures. Exit status 0 when every check passed.
   order     a websockets client receives 300 readings, consecutive sequence numbers;
   command   a command sent meanwhile is acknowledged ({"ack":...}), the readings around
             it stay consecutive; "stats" answers with the figures;
+  slots     4 connections at once all receive readings, a 5th is refused (503); twice,
+            so the slots of closed connections are reused;
   browser   Chromium loads the page (driven through its DevTools protocol) and counts
             every reading for N seconds (default 10) at 100 Hz, while a websockets client
             counts in parallel: none lost, none out of order, the page's command
@@ -105,6 +107,32 @@ async def check_order_and_command(base):
         stats = c.acks[1].get("stats") if len(c.acks) > 1 else None
         verdict(stats is not None and "sent=" in stats and c.clean(), "stats command",
                 f"{stats}")
+
+
+async def check_slots(base):
+    details = []
+    for round_ in (1, 2):
+        conns = [await connect(f"ws://{base}/ws") for _ in range(4)]
+        try:
+            counters = [Counter() for _ in conns]
+            for c, ws in zip(counters, conns):
+                while c.count < 20:
+                    c.take(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            try:
+                extra = await connect(f"ws://{base}/ws")
+                await extra.close()
+                refused = "accepted"
+            except websockets.InvalidStatus as e:
+                refused = e.response.status_code
+            ok = all(c.clean() for c in counters) and refused == 503
+            details.append(f"round {round_}: 4 x 20 readings in order, a 5th: {refused}")
+            if not ok:
+                verdict(False, "slots", "; ".join(details) + f"; {[str(c) for c in counters]}")
+                return
+        finally:
+            for ws in conns:
+                await ws.close()
+    verdict(True, "slots", "; ".join(details))
 
 
 async def count_for(base, seconds, counter, started):
@@ -223,6 +251,7 @@ async def main():
             seconds = float(args.pop(0))
     for name, run in (("page", lambda: asyncio.to_thread(check_page, base)),
                       ("order", lambda: check_order_and_command(base)),
+                      ("slots", lambda: check_slots(base)),
                       ("browser", lambda: check_browser(base, browser, seconds))):
         if name == "browser" and not browser:
             print("SKIP browser: no Chromium", flush=True)
