@@ -59,6 +59,15 @@ function(lwip_ws_add_cargo_library)
         string(REPLACE "." "_" suffix "${suffix}")
         list(APPEND env "CC_${suffix}=${CMAKE_C_COMPILER}" "AR_${suffix}=${CMAKE_AR}")
         set(target_args --target ${A_TARGET})
+        find_program(LWIP_WS_RUSTUP rustup HINTS $ENV{HOME}/.cargo/bin)
+        if(LWIP_WS_RUSTUP)
+            execute_process(COMMAND ${LWIP_WS_RUSTUP} target list --installed
+                OUTPUT_VARIABLE installed ERROR_QUIET)
+            if(NOT installed MATCHES "(^|\n)${A_TARGET}(\n|$)")
+                message(FATAL_ERROR "lwip-ws: the Rust target ${A_TARGET} is not installed: "
+                    "run `rustup target add ${A_TARGET}`")
+            endif()
+        endif()
         set(built ${A_CARGO_TARGET_DIR}/${A_TARGET}/${profile_dir}/liblwip_ws.a)
         set(LWIP_WS_RUST_TARGET_SHOWN ${A_TARGET} PARENT_SCOPE)
     else()
@@ -95,7 +104,13 @@ function(lwip_ws_add_cargo_library)
         COMMENT "cargo build liblwip_ws.a (${features})"
         USES_TERMINAL
         VERBATIM)
-    add_custom_target(${A_NAME}_cargo DEPENDS ${lib})
+    # Built by default when lwip-ws is the top-level project; as a subdirectory, when a
+    # target linking lwip_ws needs it.
+    set(all "")
+    if(CMAKE_SOURCE_DIR STREQUAL LWIP_WS_ROOT)
+        set(all ALL)
+    endif()
+    add_custom_target(${A_NAME}_cargo ${all} DEPENDS ${lib})
 
     add_library(${A_NAME} STATIC IMPORTED GLOBAL)
     set_target_properties(${A_NAME} PROPERTIES IMPORTED_LOCATION ${lib})
