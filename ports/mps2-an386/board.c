@@ -94,6 +94,7 @@ static void uart_putc(char c)
 }
 
 /* ---- semihosting ------------------------------------------------------------------------ */
+#define SYS_GET_CMDLINE              0x15
 #define SYS_EXIT_EXTENDED            0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
@@ -106,6 +107,15 @@ void mps2_exit(int code)
     for (;;) {
         __asm volatile("wfi");
     }
+}
+
+int mps2_cmdline(char *buf, uint32_t len)
+{
+    uint32_t block[2] = {(uint32_t)buf, len};
+    register uint32_t r0 __asm("r0") = SYS_GET_CMDLINE;
+    register uint32_t *r1 __asm("r1") = block;
+    __asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    return r0 == 0 ? (int)block[1] : -1;
 }
 
 /* ---- randomness (LWIP_RAND) ------------------------------------------------------------------ */

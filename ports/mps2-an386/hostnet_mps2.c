@@ -4,6 +4,8 @@
  * static address (QEMU user networking: 10.0.3.0/24, gateway 10.0.3.2).
  *
  *   "lan9118"    lwIP at MPS2_IP (default 10.0.3.15/24, gateway 10.0.3.2)
+ *   "slirp:HOSTPORT:80"  the same; names QEMU's user-mode network (slirp) and the host
+ *                port it forwards, so that examples/chat prints the URL the host opens
  *
  * hostnet_poll() also reads the console: a 'q' raises SIGTERM, so a program that
  * stops on SIGTERM (examples/chat) shuts down cleanly and its exit code ends QEMU.
@@ -38,8 +40,10 @@ int hostnet_start(const char *spec)
 {
     ip4_addr_t ip, mask, gw;
     static const u8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-    if (spec == NULL || strcmp(spec, "lan9118") != 0) {
-        fprintf(stderr, "hostnet: unknown network \"%s\" (this board has \"lan9118\")\n",
+    if (spec == NULL || (strcmp(spec, "lan9118") != 0 && strncmp(spec, "slirp:", 6) != 0)) {
+        fprintf(stderr,
+                "hostnet: unknown network \"%s\" (this board has \"lan9118\" and "
+                "\"slirp:HOSTPORT:80\")\n",
                 spec != NULL ? spec : "");
         return -1;
     }

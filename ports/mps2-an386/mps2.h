@@ -12,6 +12,9 @@ uint32_t mps2_millis(void);
 int mps2_getc(void);
 /* Ends the QEMU run with this exit code (semihosting SYS_EXIT_EXTENDED). */
 void mps2_exit(int code) __attribute__((noreturn));
+/* QEMU's command line for the program (semihosting SYS_GET_CMDLINE: the -kernel file name
+ * and the -append text), NUL-terminated in buf; its length, or -1. */
+int mps2_cmdline(char *buf, uint32_t len);
 /* Sleeps until the next interrupt (at most 1 ms: SysTick). */
 void mps2_idle(void);
 
