@@ -209,6 +209,9 @@ private:
  */
 class WSS {
 public:
+    /* Unconstructed storage (e.g. an array of connection slots): ok() is false until
+     * reset() constructs it. */
+    WSS() noexcept : wss_() {}
     /* WSS_constructor. cb must outlive this object. ok() is false when construction
      * failed (negative sizes); every call then returns LWIP_WS_ERR_NOT_CONSTRUCTED. */
     WSS(::WSSCB &cb, int startSize, int expandSize) noexcept : wss_()
