@@ -503,7 +503,7 @@ public:
 
 protected:
     Listener() noexcept : l_(), error_(::WSListener_constructor(&l_, &request)) {}
-    ~Listener() { ::WSListener_destructor(&l_); }
+    ~Listener() noexcept { ::WSListener_destructor(&l_); }
 
 private:
     Listener(const Listener &) = delete;
