@@ -49,7 +49,7 @@ unsafe extern "C" fn on_request(_l: *mut WSListener, req: *mut HttpRequest) {
     let d = device();
     let cb: *mut WSSCB = &mut d.cb;
     let Some(i) = d.busy.iter().position(|b| !b) else {
-        HttpRequest_reject(req, 503);
+        assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
         return;
     };
     let w: *mut WSS = &mut d.slots[i];

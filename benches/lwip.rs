@@ -250,7 +250,7 @@ struct Server {
 unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     let srv = &mut *l.cast::<Server>();
     let Some(slot) = srv.slots.get_mut(srv.next) else {
-        HttpRequest_reject(req, 503);
+        assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
         return;
     };
     srv.next += 1;

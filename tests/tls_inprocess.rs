@@ -38,7 +38,8 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     let srv = &mut *l.cast::<Server>();
     if HttpRequest_isWebSocket(req) == 0 {
         let body = b"<html>tls</html>";
-        HttpRequest_respond(req, 200, c"text/html".as_ptr(), body.as_ptr().cast(), 16);
+        let rc = HttpRequest_respond(req, 200, c"text/html".as_ptr(), body.as_ptr().cast(), 16);
+        assert_eq!(rc, LWIP_WS_OK);
         return;
     }
     let cb: *mut WSSCB = &mut srv.side.cb;
@@ -46,11 +47,12 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
         if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
             assert_eq!(WSS_setMaxMessage(slot, 1 << 20), LWIP_WS_OK);
             assert_eq!(WSS_setSendQueue(slot, (1 << 20) + 14), LWIP_WS_OK);
-            WSS_upgrade(slot, req);
+            // A refused upgrade was answered by the library.
+            let _ = WSS_upgrade(slot, req);
             return;
         }
     }
-    HttpRequest_reject(req, 503);
+    assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
 }
 
 fn server(port: u16, tls: Option<*mut WSTlsConfig>) -> Box<Server> {

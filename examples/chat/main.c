@@ -88,6 +88,15 @@ static void logRefusal(HttpRequest *req, int reason, const char *what)
     }
 }
 
+/* Reports a call that failed where the program can only go on (answering a request
+ * that is gone, closing a connection that is closing already). */
+static void report(const char *what, int rc)
+{
+    if (rc != LWIP_WS_OK) {
+        fprintf(stderr, "chat: %s: %s\n", what, WSS_errorText(rc));
+    }
+}
+
 /* Queues one message; a full send queue drops it for this client and counts it. */
 static void sendOrDrop(WSS *wss, const void *data, int len, int isTxt)
 {
@@ -150,7 +159,7 @@ static int echoFragment(WSS *wss, const void *data, int len, int isTxt, int last
                 len, WSS_errorText(rc));
         slotFailed[slot] = 1;
         echoFailed++;
-        WSS_close(wss, 1011);
+        report("close after a failed write", WSS_close(wss, 1011));
         return 0;
     }
     return 1;
@@ -200,7 +209,8 @@ static void resumeEcho(WSS *wss)
     int slot = slotOf(wss);
     if (slotPaused[slot] && WSS_queued(wss) <= ECHO_SEND_QUEUE / 2) {
         slotPaused[slot] = 0;
-        WSS_resumeRead(wss); /* may deliver held pieces, which may pause again */
+        /* may deliver held pieces, which may pause again */
+        report("resume reading", WSS_resumeRead(wss));
     }
 }
 
@@ -242,7 +252,7 @@ static void upgrade(HttpRequest *req, Endpoint *e)
     if (i == POOL_SIZE) {
         rejectedFull++;
         logRefusal(req, 0, "connection pool full (503)");
-        HttpRequest_reject(req, 503);
+        report("answer 503", HttpRequest_reject(req, 503));
         return;
     }
     WSS_destructor(&pool[i]); /* a previous connection's state, if any */
@@ -264,7 +274,7 @@ static void upgrade(HttpRequest *req, Endpoint *e)
     }
     if (rc != LWIP_WS_OK) {
         fprintf(stderr, "chat: slot %d: %s\n", i, WSS_errorText(rc));
-        HttpRequest_reject(req, 500);
+        report("answer 500", HttpRequest_reject(req, 500));
         return;
     }
     slotPaused[i] = 0;
@@ -287,15 +297,15 @@ static void onRequest(WSListener *l, HttpRequest *req)
         if (!HttpRequest_isWebSocket(req)) {
             rejectedOther++;
             logRefusal(req, 2, "not a WebSocket upgrade (400)");
-            HttpRequest_reject(req, 400);
+            report("answer 400", HttpRequest_reject(req, 400));
         } else {
             upgrade(req, path[1] == 'w' ? &chat : &echo);
         }
     } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-        HttpRequest_respond(req, 200, "text/html; charset=utf-8", index_html,
-                            (int)index_html_len);
+        report("send the page", HttpRequest_respond(req, 200, "text/html; charset=utf-8",
+                                                    index_html, (int)index_html_len));
     } else {
-        HttpRequest_reject(req, 404);
+        report("answer 404", HttpRequest_reject(req, 404));
     }
 }
 

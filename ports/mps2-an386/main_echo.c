@@ -74,7 +74,9 @@ int mps2_main(void)
     WSSCB_constructor(&cb, onFrame, onClose, NULL);
     /* Origin policy of websocket_accept: NULL keeps the safe default (no Origin, or the
      * device's own); a product that serves its page elsewhere lists that origin here. */
-    lwipws_setAllowedOrigins(NULL);
+    if (lwipws_setAllowedOrigins(NULL) != LWIP_WS_OK) {
+        printf("error origin policy\n");
+    }
     /* One heap budget for every connection: the ones that would pass it end with 1013. */
     lwipws_setHeapBudget(256 * 1024);
     for (i = 0; i < SLOTS; i++) {

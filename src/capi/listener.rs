@@ -98,6 +98,7 @@ unsafe fn forward(user: *mut c_void, req: &mut listener::HttpRequest) {
 /// Prepare `l` with its request callback.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_constructor(
     l: *mut WSListener,
@@ -122,6 +123,7 @@ pub unsafe extern "C" fn WSListener_constructor(
 /// going out), the new one is refused (reset).
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_setLimits(
     l: *mut WSListener,
@@ -162,6 +164,7 @@ pub unsafe extern "C" fn WSListener_setLimits(
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not UTF-8),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_setOrigins(
     l: *mut WSListener,
@@ -193,6 +196,7 @@ pub unsafe extern "C" fn WSListener_setOrigins(
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_setHandshakeTimeout(l: *mut WSListener, ms: u32) -> c_int {
     // SAFETY: `inner` checks the pointer and the magic.
@@ -213,6 +217,7 @@ pub unsafe extern "C" fn WSListener_setHandshakeTimeout(l: *mut WSListener, ms: 
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (also: address in use),
 /// `LWIP_WS_ERR_STATE` (already listening), `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_listen(
     l: *mut WSListener,
@@ -252,6 +257,7 @@ pub unsafe extern "C" fn WSListener_destructor(l: *mut WSListener) {
 /// Context: inside the `WSListener` request callback only. Returns `LWIP_WS_OK`,
 /// `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (`wss` busy or `req` already answered),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_upgrade(wss: *mut WSS, req: *mut HttpRequest) -> c_int {
     // SAFETY: forwarded with no protocol.
@@ -263,6 +269,7 @@ pub unsafe extern "C" fn WSS_upgrade(wss: *mut WSS, req: *mut HttpRequest) -> c_
 /// offer fails with a 500 response and `LWIP_WS_ERR_ARG`.
 ///
 /// Context and returns: as `WSS_upgrade`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_upgradeProtocol(
     wss: *mut WSS,
@@ -343,6 +350,7 @@ unsafe fn answer_page<'b>(
 ///
 /// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_respond(
     req: *mut HttpRequest,
@@ -374,6 +382,7 @@ pub unsafe extern "C" fn HttpRequest_respond(
 /// `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM` (the head had to be queued
 /// and the heap or its budget refused); on an error nothing was sent and the request stays
 /// unanswered.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_respondStatic(
     req: *mut HttpRequest,
@@ -397,6 +406,7 @@ pub unsafe extern "C" fn HttpRequest_respondStatic(
 ///
 /// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_STATE`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_reject(req: *mut HttpRequest, status: c_int) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; req => {
@@ -471,6 +481,7 @@ pub unsafe extern "C" fn HttpRequest_getHeaderCount(req: *const HttpRequest) -> 
 ///
 /// Context: lwIP core, inside the listener's request callback (the request lives until it
 /// returns).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_getHeader(
     req: *const HttpRequest,
@@ -527,6 +538,7 @@ pub unsafe extern "C" fn HttpRequest_isWebSocket(req: *const HttpRequest) -> c_i
 ///
 /// Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (a NULL
 /// pointer), `LWIP_WS_ERR_STATE` (the connection is gone).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn HttpRequest_peerAddr(
     req: *const HttpRequest,

@@ -378,6 +378,7 @@ unsafe fn with_conn(o: *mut WSS, f: impl FnOnce(*mut Conn) -> Result<(), OpError
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
 /// or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_constructor(
     o: *mut WSS,
@@ -421,6 +422,7 @@ pub unsafe extern "C" fn WSS_constructor(
 /// `WSS` already has a connection), `LWIP_WS_ERR_NO_MEM` (no heap for the connection's
 /// engine), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb is untouched and still
 /// yours.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut WSS) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; pcb => {
@@ -446,6 +448,7 @@ pub unsafe extern "C" fn websocket_accept(pcb: *mut sys::lwipws_pcb, wss: *mut W
 /// `LWIP_WS_ERR_NO_MEM` (no heap for the connection's engine; the pcb is untouched),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
 /// `closeFp` may run before this returns.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_connect(
     wss: *mut WSS,
@@ -501,6 +504,7 @@ pub const LWIP_WS_MAX_PROTOCOLS: usize = 8;
 /// CR/LF in them), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
 #[cfg(feature = "client")]
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_openClient(
     wss: *mut WSS,
@@ -576,6 +580,7 @@ pub(crate) unsafe fn open_client(
 /// has drained), `LWIP_WS_ERR_TOO_BIG` (larger than the queue limit), `LWIP_WS_ERR_STATE`
 /// (not open: handshake not finished or close started), `LWIP_WS_ERR_NO_MEM`,
 /// `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_write(
     o: *mut WSS,
@@ -604,6 +609,7 @@ pub unsafe extern "C" fn WSS_write(
 ///
 /// Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
 /// differs from the message's kind.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_writeFragment(
     o: *mut WSS,
@@ -663,6 +669,7 @@ unsafe fn send_on_open(
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TOO_BIG` (len > 125),
 /// `LWIP_WS_ERR_WOULD_BLOCK`, `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) -> c_int {
     if len > 125 {
@@ -681,6 +688,7 @@ pub unsafe extern "C" fn WSS_ping(o: *mut WSS, data: *const c_void, len: c_int) 
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (status not sendable),
 /// `LWIP_WS_ERR_STATE` (no connection, or closing already), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_close(o: *mut WSS, status: c_int) -> c_int {
     let code = match u16::try_from(status) {
@@ -756,6 +764,7 @@ pub unsafe extern "C" fn WSS_destructor(o: *mut WSS) {
 /// (29 bytes).
 ///
 /// Context: any. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_acceptKey(key: *const c_char, out: *mut c_char) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; key, out => {

@@ -46,6 +46,7 @@ pub extern "C" fn lwipws_heapBytes() -> u32 {
 /// force (a string literal is ideal).
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not NUL-terminated UTF-8).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn lwipws_setAllowedOrigins(origins: *const c_char) -> c_int {
     super::tasks::check_core();
@@ -69,6 +70,7 @@ pub unsafe extern "C" fn lwipws_setAllowedOrigins(origins: *const c_char) -> c_i
 /// only the request's own origin), else 0. Answer 403 when it returns 0.
 ///
 /// Context: any.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_originAllowed(
     origin: *const c_char,

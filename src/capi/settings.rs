@@ -42,6 +42,7 @@ pub(crate) fn with_conn_raw(o: *mut WSS, f: impl FnOnce(*mut Conn) -> c_int) -> 
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
 /// `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setMaxMessage(o: *mut WSS, maxBytes: u32) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -63,6 +64,7 @@ pub unsafe extern "C" fn WSS_setMaxMessage(o: *mut WSS, maxBytes: u32) -> c_int 
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
 /// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setSendQueue(o: *mut WSS, maxBytes: u32) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -85,6 +87,7 @@ pub unsafe extern "C" fn WSS_setSendQueue(o: *mut WSS, maxBytes: u32) -> c_int {
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
 /// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setTimeouts(o: *mut WSS, handshakeMs: u32, closeMs: u32) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -106,6 +109,7 @@ pub unsafe extern "C" fn WSS_setTimeouts(o: *mut WSS, handshakeMs: u32, closeMs:
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -129,6 +133,7 @@ pub unsafe extern "C" fn WSS_setStreaming(o: *mut WSS, on: c_int) -> c_int {
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setIdleRelease(o: *mut WSS, release: c_int) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -150,6 +155,7 @@ pub unsafe extern "C" fn WSS_setIdleRelease(o: *mut WSS, release: c_int) -> c_in
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs`
 /// 0 while `idleMs` is not), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setKeepAlive(o: *mut WSS, idleMs: u32, timeoutMs: u32) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -174,6 +180,7 @@ pub unsafe extern "C" fn WSS_setKeepAlive(o: *mut WSS, idleMs: u32, timeoutMs: u
 ///
 /// Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setMessageTimeout(o: *mut WSS, ms: u32) -> c_int {
     // SAFETY: configure checks the pointer.
@@ -210,6 +217,7 @@ pub(crate) fn defaults(mut cfg: Config) -> Config {
 ///
 /// Context: lwIP core (before constructing the `WSS` it should apply to). Returns
 /// `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn lwipws_setDefaultTimeouts(idleMs: u32, timeoutMs: u32, messageMs: u32) -> c_int {
     if idleMs != 0 && timeoutMs == 0 {

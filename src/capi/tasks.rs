@@ -258,6 +258,7 @@ unsafe fn leave(s: *mut TaskSide) {
 /// `LWIP_WS_ERR_STATE` (handshake not finished), `LWIP_WS_ERR_TOO_BIG`,
 /// `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
 /// `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or no core locking).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_writeBlocking(
     o: *mut WSS,
@@ -336,6 +337,7 @@ pub unsafe extern "C" fn WSS_writeBlocking(
 /// `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`,
 /// `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setReadQueue(o: *mut WSS, depth: c_int) -> c_int {
     if !task::supported() {
@@ -374,6 +376,7 @@ pub unsafe extern "C" fn WSS_setReadQueue(o: *mut WSS, depth: c_int) -> c_int {
 /// message is longer than `cap`; it stays queued), `LWIP_WS_ERR_STATE` (no receive queue:
 /// call `WSS_setReadQueue` first), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
 /// `LWIP_WS_ERR_UNSUPPORTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_read(
     o: *mut WSS,
@@ -458,6 +461,7 @@ pub unsafe extern "C" fn WSS_read(
 /// Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1; not an ISR.
 /// Returns as `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended),
 /// `LWIP_WS_ERR_UNSUPPORTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_closeFromTask(o: *mut WSS, status: c_int) -> c_int {
     if o.is_null() {

@@ -66,6 +66,7 @@ unsafe fn password(p: *const c_char) -> (*const u8, usize) {
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a length ≤ 0),
 /// `LWIP_WS_ERR_TLS` (did not parse, key does not match, wrong password, or out of
 /// memory).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSTls_serverConfig(
     certChain: *const c_void,
@@ -110,6 +111,7 @@ pub unsafe extern "C" fn WSTls_serverConfig(
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL `out`, a negative
 /// length, a pointer without length or the reverse, only one of `cert` and `key`),
 /// `LWIP_WS_ERR_TLS` (did not parse, or out of memory).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSTls_clientConfig(
     caList: *const c_void,
@@ -152,6 +154,7 @@ pub unsafe extern "C" fn WSTls_clientConfig(
 /// There is no way back for this configuration: make a new one to verify again.
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSTls_insecureSkipVerify(cfg: *mut WSTlsConfig) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; cfg => {
@@ -182,6 +185,7 @@ pub unsafe extern "C" fn WSTls_altcpConfig(cfg: *mut WSTlsConfig) -> *mut c_void
 ///
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL), `LWIP_WS_ERR_LWIP`
 /// (lwIP refused; the pcb is still yours).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSTls_closeListener(pcb: *mut sys::lwipws_pcb) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; pcb => {
@@ -252,6 +256,7 @@ pub unsafe extern "C" fn WSTls_verifyError(buf: *mut c_char, bufLen: c_int) -> c
 /// Context: lwIP core. Returns as `WSListener_listen`; `LWIP_WS_ERR_ARG` also for a NULL
 /// `cfg`.
 #[cfg(feature = "listener")]
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSListener_listenTls(
     l: *mut super::WSListener,
@@ -281,6 +286,7 @@ pub unsafe extern "C" fn WSListener_listenTls(
 /// Context: lwIP core. Returns as `WSS_openClient`; `LWIP_WS_ERR_ARG` also for a NULL
 /// `cfg`.
 #[cfg(feature = "client")]
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_openClientTls(
     wss: *mut WSS,

@@ -30,6 +30,7 @@ pub(crate) unsafe fn peer_of(
 /// Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
 /// `LWIP_WS_ERR_ARG` (a NULL pointer), `LWIP_WS_ERR_STATE` (no TCP connection: idle, or
 /// ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_peerAddr(
     o: *mut WSS,
@@ -60,6 +61,7 @@ pub unsafe extern "C" fn WSS_peerAddr(
 /// Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_UNSUPPORTED` (lwIP built with
 /// `LWIP_TCP_KEEPALIVE` 0), `LWIP_WS_ERR_ARG` (`idleMs` > 0 with `intervalMs` or `count`
 /// 0), `LWIP_WS_ERR_STATE` (no TCP connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_setTcpKeepAlive(
     o: *mut WSS,
@@ -98,6 +100,7 @@ pub unsafe extern "C" fn WSS_setTcpKeepAlive(
 /// Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
 /// `LWIP_WS_ERR_STATE` (the connection is not open: handshake not finished, closing, or
 /// none), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_pauseRead(o: *mut WSS) -> c_int {
     // SAFETY: wss_conn checks `o`.
@@ -119,6 +122,7 @@ pub unsafe extern "C" fn WSS_pauseRead(o: *mut WSS) -> c_int {
 /// Context: lwIP core (also inside this connection's callbacks). Returns `LWIP_WS_OK`,
 /// `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
 /// `LWIP_WS_ERR_NOT_CONSTRUCTED`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn WSS_resumeRead(o: *mut WSS) -> c_int {
     // SAFETY: wss_conn checks `o`.

@@ -22,7 +22,7 @@
 #define CLIENTS 4
 #define BIG 65536
 
-static int passed, failed;
+static int passed, failed, callbackErrors;
 
 #define CHECK(cond, ...)                                                              \
     do {                                                                              \
@@ -91,7 +91,7 @@ static void onServerFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
 {
     (void)o;
     if (isTxt && len > 6 && len < 12 && strncmp((const char *)data, "close:", 6) == 0) {
-        WSS_close(wss, atoi((const char *)data + 6));
+        callbackErrors += WSS_close(wss, atoi((const char *)data + 6)) != LWIP_WS_OK;
     } else if (WSS_write(wss, data, len, isTxt) != LWIP_WS_OK) {
         serverDrops++;
     }
@@ -391,8 +391,10 @@ static void checkMany(void)
     }
     CHECK(echoed == CLIENTS, "each of them echoes its own text (%d)", echoed);
     for (i = 0; i < CLIENTS; i++) {
-        WSS_close(&clients[i].wss, 1000);
+        closedOk += WSS_close(&clients[i].wss, 1000) == LWIP_WS_OK;
     }
+    CHECK(closedOk == CLIENTS, "WSS_close starts each close handshake");
+    closedOk = 0;
     for (i = 0; i < CLIENTS; i++) {
         waitClient = &clients[i];
         closedOk += pollUntil(isClosed, 6000) && clients[i].closeStatus == 1000;
@@ -410,7 +412,7 @@ static void onRequest(WSListener *l, HttpRequest *req)
     for (i = 0; i < SERVER_SLOTS && serverBusy[i]; i++) {
     }
     if (i == SERVER_SLOTS || strcmp(HttpRequest_getPath(req), "/echo") != 0) {
-        HttpRequest_reject(req, i == SERVER_SLOTS ? 503 : 404);
+        callbackErrors += HttpRequest_reject(req, i == SERVER_SLOTS ? 503 : 404) != LWIP_WS_OK;
         return;
     }
     if (WSS_upgrade(&servers[i], req) == LWIP_WS_OK) {
@@ -436,7 +438,7 @@ static int runSuite(void)
         return 0;
     }
     for (i = 0; i < SERVER_SLOTS; i++) {
-        WSS_constructor(&servers[i], &serverCb, 1024, 4096);
+        callbackErrors += WSS_constructor(&servers[i], &serverCb, 1024, 4096) != LWIP_WS_OK;
     }
     CHECK(WSListener_constructor(&listener, onRequest) == LWIP_WS_OK &&
               WSListener_listen(&listener, NULL, SUITE_PORT) == LWIP_WS_OK,
@@ -468,6 +470,8 @@ static int finishSuite(void)
     for (i = 0; i < SERVER_SLOTS; i++) {
         WSS_destructor(&servers[i]);
     }
+    CHECK(callbackErrors == 0, "no call whose result was only counted failed (%d)",
+          callbackErrors);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

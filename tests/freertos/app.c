@@ -94,12 +94,14 @@ static void onRequest(WSListener *l, HttpRequest *req)
     for (i = 0; i < MAXC && used[i]; i++) {
     }
     if (kind < 0 || i == MAXC) {
-        (void)HttpRequest_reject(req, kind < 0 ? 404 : 503);
+        if (HttpRequest_reject(req, kind < 0 ? 404 : 503) != LWIP_WS_OK) {
+            FAIL("reject %s", path);
+        }
         return;
     }
-    (void)WSS_constructor(&pool[i], &cb, 1024, 4096);
-    if (kind == K_BLOCK) {
-        (void)WSS_setSendQueue(&pool[i], 2048);
+    if (WSS_constructor(&pool[i], &cb, 1024, 4096) != LWIP_WS_OK ||
+        (kind == K_BLOCK && WSS_setSendQueue(&pool[i], 2048) != LWIP_WS_OK)) {
+        FAIL("construct slot %d", i);
     }
     if (WSS_upgrade(&pool[i], req) != LWIP_WS_OK) {
         return;

@@ -73,6 +73,9 @@ else
     tapdev=""
 fi
 
+echo "== chat-cpp (C++ example): slirp"
+"$root/tests/interop/chat_cpp.sh" || failures=$((failures + 1))
+
 if [[ $failures -ne 0 ]]; then
     echo "tests/interop: $failures run(s) failed"
     exit 1

@@ -50,7 +50,9 @@ static void onFrame(WSSCB *o, WSS *w, void *data, int len, int isTxt)
     } else {
         printf("error unexpected message (%d bytes)\n", len);
     }
-    WSS_close(w, 1000);
+    if (WSS_close(w, 1000) != LWIP_WS_OK) {
+        printf("error close refused\n");
+    }
 }
 
 static void onClose(WSSCB *o, WSS *w, int status)

@@ -94,24 +94,33 @@ static void onClose(WSSCB *o, WSS *wss, int status)
     printf("close %d %d\n", slotOf(wss), status);
 }
 
+/* A request answered with a page or an error: the answer must have gone out. */
+static void answered(int rc)
+{
+    if (rc != LWIP_WS_OK) {
+        printf("error answer: %s\n", WSS_errorText(rc));
+    }
+}
+
 static void onRequest(WSListener *l, HttpRequest *req)
 {
     const char *path = HttpRequest_getPath(req);
     int i, rc;
     (void)l;
     if (strcmp(path, "/") == 0) {
-        HttpRequest_respond(req, 200, "text/html; charset=utf-8", page, (int)strlen(page));
+        answered(HttpRequest_respond(req, 200, "text/html; charset=utf-8", page,
+                                     (int)strlen(page)));
         return;
     }
     if (strcmp(path, "/echo") != 0 || !HttpRequest_isWebSocket(req)) {
-        HttpRequest_reject(req, 404);
+        answered(HttpRequest_reject(req, 404));
         return;
     }
     for (i = 0; i < POOL_SIZE && busy[i]; i++) {
     }
     if (i == POOL_SIZE) {
         printf("error pool full\n");
-        HttpRequest_reject(req, 503);
+        answered(HttpRequest_reject(req, 503));
         return;
     }
     WSS_destructor(&pool[i]);
@@ -124,7 +133,7 @@ static void onRequest(WSListener *l, HttpRequest *req)
     }
     if (rc != LWIP_WS_OK) {
         printf("error slot %d: %s\n", i, WSS_errorText(rc));
-        HttpRequest_reject(req, 500);
+        answered(HttpRequest_reject(req, 500));
         return;
     }
     if (WSS_upgrade(&pool[i], req) == LWIP_WS_OK) {
