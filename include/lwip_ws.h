@@ -7,8 +7,9 @@
  * run in that context too. With NO_SYS 0 every WSS_* call on a connection, every
  * WSListener_* call and the lwipws_set* calls check this with LWIP_ASSERT_CORE_LOCKED()
  * (when the port defines it); application tasks use the calls
- * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_closeFromTask), which take
- * the core lock themselves.
+ * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_readPiece,
+ * WSS_closeFromTask), which reach the core themselves: under the core lock with
+ * LWIP_TCPIP_CORE_LOCKING 1, posted to the tcpip thread (the task waits) with 0.
  *
  * Mapping of the mirrored API onto lwIP: SoDisp -> none (lwIP's core context is the
  * dispatcher); HttpRequest -> the request head a WSListener hands to its callback;
@@ -53,6 +54,12 @@
 /* Storage sizes depend on the pointer width (LWIP_WS_WSS_SIZE). */
 #if UINTPTR_MAX > 0xFFFFFFFFu
 #define LWIP_WS_POINTER_64 1
+#endif
+
+/* The task calls (WSS_writeBlocking, WSS_read, WSS_readPiece, WSS_closeFromTask,
+   WSS_setReadQueue) need lwIP's tcpip thread: with NO_SYS 1 they are not declared. */
+#if NO_SYS && !defined(LWIP_WS_NO_TASKS)
+#define LWIP_WS_NO_TASKS 1
 #endif
 
 /* Forward declarations: the callback types below point at these. */
@@ -251,7 +258,7 @@ struct WSListener;
 #define LWIP_WS_LISTENER_WORDS (LWIP_WS_LISTENER_SIZE / 8)
 
 /**
- * Most messages a receive queue may hold (`WSS_setReadQueue`).
+ * Most entries a receive queue may hold (`WSS_setReadQueue`).
  */
 #define LWIP_WS_READ_QUEUE_MAX 1024
 
@@ -963,70 +970,117 @@ int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
  */
 int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t messageMs);
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
  * Send one complete message from any task, waiting while the send queue is full: the
- * reference API's blocking `write`. The data is copied before this returns. Messages a
- * task writes go out in the order it wrote them, each frame whole, however many tasks
- * write to the same connection (each call queues under lwIP's core lock). Waiters wake
- * when the queue has room (`writableFp`'s moment), when the connection ends, or at the
- * timeout. `timeoutMs` 0: never wait (a task-safe `WSS_write`).
+ * reference API's blocking `write`. The data is copied into the connection's send queue
+ * before this returns. Messages a task writes go out in the order it wrote them, each
+ * frame whole, however many tasks write to the same connection. Waiters wake when the
+ * queue has room (`writableFp`'s moment), when the connection ends, or at the timeout.
+ * `timeoutMs` 0: never wait (a task-safe `WSS_write`).
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
- * core lock); not an ISR. In the tcpip thread (this library's callbacks) use `WSS_write`:
- * there a wait could only end at its timeout, since the callbacks that end it run in
- * that same thread. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TIMEOUT` (still full after
- * `timeoutMs`; nothing queued), `LWIP_WS_ERR_WOULD_BLOCK` (full and `timeoutMs` 0),
- * `LWIP_WS_ERR_CLOSED` (the connection is closing or has ended, before or while waiting),
- * `LWIP_WS_ERR_STATE` (handshake not finished), `LWIP_WS_ERR_TOO_BIG`,
- * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or no core locking).
+ * Context: any task; not an ISR. With `LWIP_TCPIP_CORE_LOCKING` 1 each attempt runs
+ * under the core lock taken by this call; with 0 it runs in the tcpip thread while this
+ * task waits (one message through the tcpip mailbox per attempt). In the tcpip thread
+ * (this library's callbacks) use `WSS_write`: there a wait could only end at its timeout,
+ * since the callbacks that end it run in that same thread; with
+ * `LWIP_TCPIP_CORE_LOCKING` 0 a call from the tcpip thread deadlocks unless the port
+ * defines `LWIP_WS_IN_TCPIP_THREAD()`. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TIMEOUT` (still
+ * full after `timeoutMs`; nothing queued), `LWIP_WS_ERR_WOULD_BLOCK` (full and
+ * `timeoutMs` 0), `LWIP_WS_ERR_CLOSED` (the connection is closing or has ended, before or
+ * while waiting, or `WSS_destructor` ran meanwhile), `LWIP_WS_ERR_STATE` (handshake not
+ * finished), `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
 int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint32_t timeoutMs);
+#endif
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
- * Turn on the task-side receive queue of `o` (for `WSS_read`): from now on each complete
- * message is copied into a queue of at most `depth` messages (1..`LWIP_WS_READ_QUEUE_MAX`)
- * instead of going to `frameFp`. When the queue is full, reading pauses (as
- * `WSS_pauseRead`: lwIP's window closes, the peer waits) until `WSS_read` takes a
- * message, so nothing is dropped. Streaming mode's pieces still go to `chunkFp`. Call it
- * right after the connection starts (e.g. after `WSS_upgrade` in the request callback) so
- * that no message reaches `frameFp` first. `depth` 0 turns the queue off (messages still
- * queued stay readable).
- *
- * Context: lwIP core (the tcpip thread, or a task holding `LOCK_TCPIP_CORE()`); needs
- * `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
- * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
- * `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
- */
-int WSS_setReadQueue(struct WSS *o, int depth);
-
-/**
- * Take the next message of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
+ * Take the next whole message of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
  * `timeoutMs` for one: copies it into `buf` (`cap` bytes), sets `*isTxt` (1 text, 0
  * binary; `isTxt` may be NULL) and returns its length. Messages come whole, in the order
  * they arrived; a message is taken by one reader only. After the connection ends, the
- * messages still queued are returned first, then `LWIP_WS_ERR_CLOSED`.
+ * messages still queued are returned first, then `LWIP_WS_ERR_CLOSED`. For messages
+ * larger than your buffer, and in streaming mode, use `WSS_readPiece`.
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
- * core lock); not an ISR, and not the tcpip thread (there use `frameFp`). Returns the
- * length (≥ 0), `LWIP_WS_ERR_TIMEOUT` (nothing arrived in `timeoutMs`; 0: do not wait),
- * `LWIP_WS_ERR_CLOSED` (ended and nothing left), `LWIP_WS_ERR_BUFFER_TOO_SMALL` (the next
- * message is longer than `cap`; it stays queued), `LWIP_WS_ERR_STATE` (no receive queue:
- * call `WSS_setReadQueue` first), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED`.
+ * Context: any task; not an ISR, and not the tcpip thread (there use `frameFp`). With
+ * `LWIP_TCPIP_CORE_LOCKING` 1 the queue is read under the core lock taken by this call;
+ * with 0 in the tcpip thread while this task waits (the copy into `buf` happens there).
+ * Returns the length (≥ 0), `LWIP_WS_ERR_TIMEOUT` (nothing arrived in `timeoutMs`; 0: do
+ * not wait), `LWIP_WS_ERR_CLOSED` (ended and nothing left, or `WSS_destructor` ran
+ * meanwhile), `LWIP_WS_ERR_BUFFER_TOO_SMALL` (the next message is longer than `cap`; it
+ * stays queued), `LWIP_WS_ERR_STATE` (no receive queue: call `WSS_setReadQueue` first; or
+ * the next entry is a piece: use `WSS_readPiece`), `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
 int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
+#endif
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
- * `WSS_close` from any task (takes the core lock): start the close handshake with
- * `status`. Tasks blocked on the connection return `LWIP_WS_ERR_CLOSED` once it ends.
+ * Take the next piece of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
+ * `timeoutMs` for one: copies up to `cap` bytes of the message at the front into `buf`
+ * and returns how many, with their offset within the message in `*offset` and
+ * `*last` 1 when they end it (`isTxt`, `offset`, `last` may each be NULL). A message
+ * longer than `cap` comes in several calls; in streaming mode (`WSS_setStreaming`) the
+ * queue holds pieces as they arrived, so a message of any size (up to
+ * `WSS_setMaxMessage`) passes through a queue of `depth` pieces and a buffer of `cap`.
+ * Pieces come in order, the next message only after the last piece of the one before;
+ * with several readers, each piece goes to one of them (one reader per connection keeps
+ * a message together). An empty message is one piece of 0 bytes with `*last` 1.
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1; not an ISR.
- * Returns as `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended),
- * `LWIP_WS_ERR_UNSUPPORTED`.
+ * Context: any task; not an ISR, not the tcpip thread; each locking mode as `WSS_read`.
+ * Returns the piece's length (≥ 0), `LWIP_WS_ERR_TIMEOUT`, `LWIP_WS_ERR_CLOSED` (ended
+ * and nothing left, or `WSS_destructor` ran meanwhile), `LWIP_WS_ERR_BUFFER_TOO_SMALL`
+ * (`cap` 0 and the front piece is not empty), `LWIP_WS_ERR_STATE` (no receive queue),
+ * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
+ */
+int WSS_readPiece(struct WSS *o,
+                  void *buf,
+                  int cap,
+                  int *isTxt,
+                  uint64_t *offset,
+                  int *last,
+                  uint32_t timeoutMs);
+#endif
+
+#if !defined(LWIP_WS_NO_TASKS)
+/**
+ * `WSS_close` from any task: start the close handshake with `status`. Tasks blocked on
+ * the connection return `LWIP_WS_ERR_CLOSED` once it ends.
+ *
+ * Context: any task; not an ISR. With `LWIP_TCPIP_CORE_LOCKING` 1 under the core lock
+ * taken by this call; with 0 in the tcpip thread while this task waits. Returns as
+ * `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended), `LWIP_WS_ERR_UNSUPPORTED`
+ * (`NO_SYS` 1).
  */
 int WSS_closeFromTask(struct WSS *o, int status);
+#endif
+
+#if !defined(LWIP_WS_NO_TASKS)
+/**
+ * Turn on the task-side receive queue of `o` (for `WSS_read` and `WSS_readPiece`): from
+ * now on each complete message (in streaming mode, `WSS_setStreaming`, each piece as it
+ * arrives) is copied into a queue of at most `depth` entries
+ * (1..`LWIP_WS_READ_QUEUE_MAX`) instead of going to `frameFp` (`chunkFp`). When the
+ * queue is full, reading pauses (as `WSS_pauseRead`: lwIP's window closes, the peer
+ * waits) until a read takes an entry, so nothing is dropped. The queue holds at most
+ * `depth` messages of up to `WSS_setMaxMessage` bytes each, or in streaming mode
+ * `depth` pieces of at most one received pbuf each: a 1 MiB message then needs no
+ * 1 MiB buffer anywhere. When the heap has no room for a copy, that message (piece) goes
+ * to `frameFp` (`chunkFp`) instead. Call it right after the connection starts (e.g.
+ * after `WSS_upgrade` in the request callback) so that no message reaches `frameFp`
+ * first. `depth` 0 turns the queue off (entries still queued stay readable).
+ *
+ * Context: lwIP core only (the tcpip thread, e.g. the request callback, or a task holding
+ * `LOCK_TCPIP_CORE()`); `NO_SYS` 0, either value of `LWIP_TCPIP_CORE_LOCKING`. Returns
+ * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the
+ * connection has ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED`
+ * (`NO_SYS` 1).
+ */
+int WSS_setReadQueue(struct WSS *o, int depth);
+#endif
 
 /**
  * Make a server configuration: `certChain`/`certLen`, the server's certificate followed

@@ -19,7 +19,13 @@
  *             LWIP_WS_ERR_NOT_CONSTRUCTED (the peer sees the TCP reset)
  *     /quit   final checks (no connection, no task-side heap), exit
  *   app misuse          a task calls WSS_write without the core lock: the check fires
- *   app nolock          (built with LWIP_TCPIP_CORE_LOCKING 0) the task calls refuse
+ *     /big    the peer sends one 1 MiB binary message; a task reads it with WSS_readPiece
+ *             through a 4 KiB buffer (streaming mode, queue of 8 pieces) and answers
+ *             "big <bytes> <bad>"
+ *
+ * Built with LWIP_TCPIP_CORE_LOCKING 0 (-DLWIPWS_TEST_NO_CORE_LOCKING), the same
+ * scenarios run with the task calls posted to the tcpip thread; in_core() below is then
+ * tcpip_callback + a semaphore instead of the core lock.
  *
  * Results are lines on stdout starting with "PASS" or "FAIL".
  */
@@ -46,7 +52,8 @@
 #define TASK_STACK (configMINIMAL_STACK_SIZE * 4)
 #define PRIO_ORCH (tskIDLE_PRIORITY + 5)
 
-enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_DESTROY, K_QUIT };
+enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_DESTROY, K_BIG, K_QUIT };
+#define BIG_BYTES (1024 * 1024)
 
 static WSS pool[MAXC];
 static int used[MAXC];   /* under the core lock */
@@ -62,6 +69,9 @@ static volatile int failures;
 #define PASS(...) do { printf("PASS "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
 #define FAIL(...) do { failures++; printf("FAIL "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
 
+/* lwIP's core context from a task: the core lock, or the tcpip thread (no core locking). */
+#define in_core posix_in_core
+
 /* ---- callbacks (tcpip thread, core lock held) ---------------------------------------------- */
 static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
 {
@@ -74,6 +84,13 @@ static double wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void onChunk(WSSCB *o, WSS *wss, void *data, int len, int isTxt, uint64_t offset, int last)
+{
+    (void)o; (void)data; (void)isTxt; (void)last;
+    FAIL("chunkFp on slot %d (%d bytes at %llu): pieces must go to the read queue",
+         (int)(wss - pool), len, (unsigned long long)offset);
 }
 
 static void onClose(WSSCB *o, WSS *wss, int status)
@@ -89,7 +106,8 @@ static void onRequest(WSListener *l, HttpRequest *req)
     const char *path = HttpRequest_getPath(req);
     int kind = !strcmp(path, "/one") ? K_ONE : !strcmp(path, "/many") ? K_MANY
              : !strcmp(path, "/block") ? K_BLOCK : !strcmp(path, "/echo") ? K_ECHO
-             : !strcmp(path, "/destroy") ? K_DESTROY : !strcmp(path, "/quit") ? K_QUIT : -1;
+             : !strcmp(path, "/destroy") ? K_DESTROY : !strcmp(path, "/big") ? K_BIG
+             : !strcmp(path, "/quit") ? K_QUIT : -1;
     int i;
     for (i = 0; i < MAXC && used[i]; i++) {
     }
@@ -100,6 +118,10 @@ static void onRequest(WSListener *l, HttpRequest *req)
     (void)WSS_constructor(&pool[i], &cb, 1024, 4096);
     if (kind == K_BLOCK) {
         (void)WSS_setSendQueue(&pool[i], 2048);
+    }
+    if (kind == K_BIG) { /* pieces as they arrive, into the read queue */
+        (void)WSS_setStreaming(&pool[i], 1);
+        (void)WSS_setMaxMessage(&pool[i], 2 * BIG_BYTES);
     }
     if (WSS_upgrade(&pool[i], req) != LWIP_WS_OK) {
         return;
@@ -208,6 +230,16 @@ static int run_writers(int nw, const int *targets, int count, int n, int msglen,
     return finished == nw ? 0 : -1;
 }
 
+static double destroyed_at;
+
+static void destroy_slot(void *arg) /* core */
+{
+    int i = *(int *)arg;
+    WSS_destructor(&pool[i]);
+    destroyed_at = wall_ms();
+    used[i] = 0;
+}
+
 /* Reads until the connection ended (bounded), then releases its storage. */
 static void finish(int i, const char *what)
 {
@@ -222,10 +254,7 @@ static void finish(int i, const char *what)
     if (rc != LWIP_WS_ERR_CLOSED) {
         FAIL("%s: slot %d: WSS_read at the end gave %s", what, i, WSS_errorText(rc));
     }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
+    in_core(destroy_slot, &i);
 }
 
 /* Waits for "go ..." on slot i. */
@@ -380,10 +409,7 @@ static void scenario_block(int i)
     } else {
         FAIL("block: a write after closeFp returned %s", WSS_errorText(rc));
     }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
+    in_core(destroy_slot, &i);
     rc = WSS_writeBlocking(&pool[i], "late", 4, 1, 1000);
     if (rc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
         PASS("block: a write after WSS_destructor returns LWIP_WS_ERR_NOT_CONSTRUCTED");
@@ -415,10 +441,7 @@ static void scenario_echo(int i)
     } else {
         FAIL("echo: after %d messages: %s", n, WSS_errorText(rc));
     }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
+    in_core(destroy_slot, &i);
 }
 
 /* ---- the owner releases a WSS while a task waits on it ------------------------------------------ */
@@ -433,10 +456,7 @@ static void scenario_destroy(int i)
     reader_rc = 0;
     xTaskCreate(reader_task, "reader", TASK_STACK, NULL, tskIDLE_PRIORITY + 3, NULL);
     vTaskDelay(pdMS_TO_TICKS(200)); /* the reader is blocked by now */
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    double destroyed_at = wall_ms();
-    UNLOCK_TCPIP_CORE();
+    in_core(destroy_slot, &i);
     int rok = xSemaphoreTake(reader_done, pdMS_TO_TICKS(30000)) == pdTRUE;
     vSemaphoreDelete(reader_done);
     if (rok && reader_rc == LWIP_WS_ERR_CLOSED && reader_end - destroyed_at < 1000) {
@@ -453,23 +473,71 @@ static void scenario_destroy(int i)
     } else {
         FAIL("destroy: afterwards read %s, write %s", WSS_errorText(rc), WSS_errorText(wrc));
     }
-    LOCK_TCPIP_CORE();
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
 }
 
-static void quit(void)
+static uint32_t end_heap;
+static long end_pbufs;
+
+static void release_all(void *arg) /* core */
 {
-    LOCK_TCPIP_CORE();
+    (void)arg;
     for (int i = 0; i < MAXC; i++) {
         if (used[i]) {
             WSS_destructor(&pool[i]);
             used[i] = 0;
         }
     }
-    uint32_t heap = lwipws_heapBytes();
-    long pbufs = (long)lwip_stats.memp[MEMP_PBUF_POOL]->used;
-    UNLOCK_TCPIP_CORE();
+    end_heap = lwipws_heapBytes();
+    end_pbufs = (long)lwip_stats.memp[MEMP_PBUF_POOL]->used;
+}
+
+/* ---- a 1 MiB message read in pieces through a 4 KiB buffer ----------------------------------- */
+static void scenario_big(int i)
+{
+    static unsigned char buf[4096];
+    uint64_t expect = 0, offset = 0;
+    int pieces = 0, last = 0, isTxt = -1, bad = 0, rc = 0, most = 0;
+    for (int k = 0; k < 100000 && !last; k++) {
+        rc = WSS_readPiece(&pool[i], buf, sizeof buf, &isTxt, &offset, &last, 10000);
+        if (rc < 0) {
+            break;
+        }
+        if (offset != expect || isTxt != 0) {
+            bad++;
+        }
+        for (int j = 0; j < rc; j++) {
+            if (buf[j] != (unsigned char)((offset + (uint64_t)j) % 251)) {
+                bad++;
+                break;
+            }
+        }
+        expect = offset + (uint64_t)rc;
+        most = rc > most ? rc : most;
+        pieces++;
+    }
+    if (rc >= 0 && last && expect == BIG_BYTES && bad == 0) {
+        PASS("big: a %d-byte binary message read with WSS_readPiece in %d pieces of at most %d "
+             "bytes (queue of 8 pieces), offsets contiguous, content intact", BIG_BYTES, pieces,
+             most);
+    } else {
+        FAIL("big: rc %s, %llu of %d bytes in %d pieces, last %d, %d bad",
+             rc < 0 ? WSS_errorText(rc) : "ok", (unsigned long long)expect, BIG_BYTES, pieces,
+             last, bad);
+    }
+    char reply[64];
+    int n = snprintf(reply, sizeof reply, "big %llu %d", (unsigned long long)expect, bad);
+    rc = WSS_writeBlocking(&pool[i], reply, n, 1, 10000);
+    if (rc != LWIP_WS_OK) {
+        FAIL("big: reply: %s", WSS_errorText(rc));
+    }
+    finish(i, "big");
+}
+
+static void quit(void)
+{
+    in_core(release_all, NULL);
+    uint32_t heap = end_heap;
+    long pbufs = end_pbufs;
     if (heap == 0) {
         PASS("end: the library holds no heap (lwipws_heapBytes 0)");
     } else {
@@ -495,6 +563,7 @@ static void orchestrator(void *arg)
         case K_BLOCK: scenario_block(i); break;
         case K_ECHO: scenario_echo(i); break;
         case K_DESTROY: scenario_destroy(i); break;
+        case K_BIG: scenario_big(i); break;
         default: quit(); break;
         }
     }
@@ -512,73 +581,47 @@ static void watchdog(void *arg)
 }
 
 /* ---- misuse: a task calls the library without the core lock ---------------------------------- */
+static WSS misuse_wss;
+static WSSCB misuse_cb;
+static int misuse_rc, misuse_valid;
+
+static void misuse_construct(void *arg) /* core */
+{
+    (void)arg;
+    (void)WSSCB_constructor(&misuse_cb, onFrame, onClose, NULL);
+    misuse_rc = WSS_constructor(&misuse_wss, &misuse_cb, 256, 256);
+    misuse_valid = WSS_isValid(&misuse_wss);
+}
+
 static void misuse_task(void *arg)
 {
     (void)arg;
-    static WSS w;
-    static WSSCB mcb;
-    LOCK_TCPIP_CORE();
-    (void)WSSCB_constructor(&mcb, onFrame, onClose, NULL);
-    int rc = WSS_constructor(&w, &mcb, 256, 256);
-    int valid = WSS_isValid(&w);
-    UNLOCK_TCPIP_CORE();
-    printf("locked calls: constructor %s, isValid %d\n", WSS_errorText(rc), valid);
+    in_core(misuse_construct, NULL);
+    printf("locked calls: constructor %s, isValid %d\n", WSS_errorText(misuse_rc), misuse_valid);
     fflush(stdout);
-    rc = WSS_write(&w, "x", 1, 1); /* no lock: LWIP_ASSERT_CORE_LOCKED fires */
+    int rc = WSS_write(&misuse_wss, "x", 1, 1); /* no lock: LWIP_ASSERT_CORE_LOCKED fires */
     printf("unlocked call returned %s: the check did not fire\n", WSS_errorText(rc));
     fflush(NULL);
     _exit(0);
 }
 
+static void start_listener(void *arg) /* core */
+{
+    int *rc = arg;
+    (void)WSSCB_constructor(&cb, onFrame, onClose, NULL);
+    cb.chunkFp = onChunk;
+    *rc = WSListener_constructor(&listener, onRequest);
+    if (*rc == LWIP_WS_OK) {
+        *rc = WSListener_setLimits(&listener, 64, 4096);
+    }
+    if (*rc == LWIP_WS_OK) {
+        *rc = WSListener_listen(&listener, NULL, 80);
+    }
+}
+
 static void tcpip_up(void *arg)
 {
     xSemaphoreGive((SemaphoreHandle_t)arg);
-}
-
-/* ---- LWIP_TCPIP_CORE_LOCKING 0: the task calls refuse ---------------------------------------- */
-static WSS nl_wss;
-static WSSCB nl_cb;
-
-static void nolock_construct(void *arg) /* tcpip thread */
-{
-    (void)WSSCB_constructor(&nl_cb, onFrame, onClose, NULL);
-    int rc = WSS_constructor(&nl_wss, &nl_cb, 256, 256);
-    if (rc == LWIP_WS_OK) {
-        rc = WSS_setReadQueue(&nl_wss, 4);
-    }
-    if (rc == LWIP_WS_ERR_UNSUPPORTED) {
-        PASS("no core locking: WSS_setReadQueue returns LWIP_WS_ERR_UNSUPPORTED");
-    } else {
-        FAIL("no core locking: WSS_setReadQueue returned %s", WSS_errorText(rc));
-    }
-    xSemaphoreGive((SemaphoreHandle_t)arg);
-}
-
-static void nolock_task(void *arg)
-{
-    (void)arg;
-    SemaphoreHandle_t done = xSemaphoreCreateBinary();
-    if (tcpip_callback(nolock_construct, done) != ERR_OK ||
-        xSemaphoreTake(done, pdMS_TO_TICKS(5000)) != pdTRUE) {
-        FAIL("nolock: construct in the tcpip thread");
-        _exit(1);
-    }
-    char buf[8];
-    int rcs[3] = {
-        WSS_writeBlocking(&nl_wss, "x", 1, 1, 100),
-        WSS_read(&nl_wss, buf, sizeof buf, NULL, 100),
-        WSS_closeFromTask(&nl_wss, 1000),
-    };
-    const char *names[3] = { "WSS_writeBlocking", "WSS_read", "WSS_closeFromTask" };
-    for (int k = 0; k < 3; k++) {
-        if (rcs[k] == LWIP_WS_ERR_UNSUPPORTED) {
-            PASS("no core locking: %s from a task returns LWIP_WS_ERR_UNSUPPORTED", names[k]);
-        } else {
-            FAIL("no core locking: %s returned %s", names[k], WSS_errorText(rcs[k]));
-        }
-    }
-    fflush(NULL);
-    _exit(failures == 0 ? 0 : 1);
 }
 
 /* ---- start-up ------------------------------------------------------------------------------------ */
@@ -592,11 +635,6 @@ static void start_task(void *arg)
         fflush(NULL);
         _exit(2);
     }
-    if (!strcmp(mode, "nolock")) {
-        xTaskCreate(nolock_task, "nolock", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
-        vTaskDelete(NULL);
-        return;
-    }
     if (!strcmp(mode, "misuse")) {
         xTaskCreate(misuse_task, "misuse", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
         vTaskDelete(NULL);
@@ -608,16 +646,8 @@ static void start_task(void *arg)
         _exit(2);
     }
     accepted = xQueueCreate(MAXC * 2, sizeof(int));
-    LOCK_TCPIP_CORE();
-    (void)WSSCB_constructor(&cb, onFrame, onClose, NULL);
-    int rc = WSListener_constructor(&listener, onRequest);
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_setLimits(&listener, 64, 4096);
-    }
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_listen(&listener, NULL, 80);
-    }
-    UNLOCK_TCPIP_CORE();
+    int rc = 0;
+    in_core(start_listener, &rc);
     if (rc != LWIP_WS_OK) {
         printf("FAIL listen: %s\n", WSS_errorText(rc));
         fflush(NULL);
@@ -631,10 +661,9 @@ static void start_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse") &&
-                     strcmp(argv[1], "nolock")) ||
+    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse")) ||
         (!strcmp(argv[1], "serve") && argc < 3)) {
-        fprintf(stderr, "usage: app serve PORT | app misuse | app nolock\n");
+        fprintf(stderr, "usage: app serve PORT | app misuse\n");
         return 2;
     }
     if (argc > 2) {
