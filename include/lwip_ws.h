@@ -134,7 +134,7 @@ struct WSListener;
 #define LWIP_WS_ERR_TOO_BIG -11
 
 /**
- * A blocking call (`WSS_writeBlocking`, `WSS_read`) waited `timeoutMs` without
+ * A blocking call (`WSS_writeBlocking`, `WSS_read`, `WSS_readPiece`) waited `timeoutMs` without
  * success: nothing was queued (or read).
  */
 #define LWIP_WS_ERR_TIMEOUT -12
@@ -146,7 +146,8 @@ struct WSListener;
 #define LWIP_WS_ERR_CLOSED -13
 
 /**
- * `WSS_read`: the next message is longer than the buffer; it stays queued.
+ * `WSS_read`: the next message is longer than the buffer; it stays queued (`WSS_readPiece`
+ * takes it in pieces). `WSS_readPiece`: a buffer of 0 bytes for a piece that is not empty.
  */
 #define LWIP_WS_ERR_BUFFER_TOO_SMALL -14
 
