@@ -408,9 +408,16 @@ static void misuse_task(void *arg)
     _exit(0);
 }
 
+static int nested_rc;
+
 static void start_listener(void *arg) /* core */
 {
     int *rc = arg;
+    /* A task call made in core context (the tcpip thread itself when LWIP_TCPIP_CORE_LOCKING
+     * is 0, thanks to LWIP_WS_IN_TCPIP_THREAD(); a task holding the recursive core lock when
+     * 1) runs at once instead of waiting for itself. */
+    static WSS never;
+    nested_rc = WSS_closeFromTask(&never, 1000);
     (void)WSSCB_constructor(&cb, onFrame, onClose, NULL);
     cb.chunkFp = onChunk;
     *rc = WSListener_constructor(&listener, onRequest);
@@ -451,6 +458,12 @@ static void start_task(void *arg)
     accepted = xQueueCreate(MAXC * 2, sizeof(int));
     int rc = 0;
     in_core(start_listener, &rc);
+    if (nested_rc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
+        PASS("a task call made in core context returns at once (WSS_closeFromTask: %s)",
+             WSS_errorText(nested_rc));
+    } else {
+        FAIL("a task call made in core context returned %s", WSS_errorText(nested_rc));
+    }
     if (rc != LWIP_WS_OK) {
         printf("FAIL listen: %s\n", WSS_errorText(rc));
         fflush(NULL);

@@ -147,6 +147,13 @@ void scenario_big(int i)
     static unsigned char buf[4096];
     uint64_t expect = 0, offset = 0;
     int pieces = 0, last = 0, isTxt = -1, bad = 0, rc = 0, most = 0;
+    /* Streaming mode queues pieces: WSS_read (whole messages only) refuses, keeping them. */
+    rc = WSS_read(&pool[i], buf, sizeof buf, &isTxt, 10000);
+    if (rc == LWIP_WS_ERR_STATE) {
+        PASS("big: WSS_read on a queued piece returns LWIP_WS_ERR_STATE (use WSS_readPiece)");
+    } else {
+        FAIL("big: WSS_read on a queued piece returned %d", rc);
+    }
     for (int k = 0; k < 100000 && !last; k++) {
         rc = WSS_readPiece(&pool[i], buf, sizeof buf, &isTxt, &offset, &last, 10000);
         if (rc < 0) {
