@@ -7,8 +7,9 @@
  * run in that context too. With NO_SYS 0 every WSS_* call on a connection, every
  * WSListener_* call and the lwipws_set* calls check this with LWIP_ASSERT_CORE_LOCKED()
  * (when the port defines it); application tasks use the calls
- * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_closeFromTask), which take
- * the core lock themselves.
+ * marked "Context: any task" (WSS_writeBlocking, WSS_read, WSS_readPiece,
+ * WSS_closeFromTask), which reach the core themselves: under the core lock with
+ * LWIP_TCPIP_CORE_LOCKING 1, posted to the tcpip thread (the task waits) with 0.
  *
  * Mapping of the mirrored API onto lwIP: SoDisp -> none (lwIP's core context is the
  * dispatcher); HttpRequest -> the request head a WSListener hands to its callback;
@@ -50,25 +51,15 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 #include "lwip/altcp.h"
-/*
- * LWIP_WS_MUST_USE marks the calls whose result reports a failure or lost data (a
- * WSS_write that returned LWIP_WS_ERR_WOULD_BLOCK queued nothing): compilers warn when
- * such a result is ignored ([[nodiscard]] in C++17 and later, warn_unused_result with
- * GCC and clang otherwise; -Werror makes it an error). Define it before including this
- * header to choose another attribute, or empty to turn the warnings off.
- */
-#ifndef LWIP_WS_MUST_USE
-#if defined(__cplusplus) && __cplusplus >= 201703L
-#define LWIP_WS_MUST_USE [[nodiscard]]
-#elif defined(__GNUC__) || defined(__clang__)
-#define LWIP_WS_MUST_USE __attribute__((warn_unused_result))
-#else
-#define LWIP_WS_MUST_USE
-#endif
-#endif
 /* Storage sizes depend on the pointer width (LWIP_WS_WSS_SIZE). */
 #if UINTPTR_MAX > 0xFFFFFFFFu
 #define LWIP_WS_POINTER_64 1
+#endif
+
+/* The task calls (WSS_writeBlocking, WSS_read, WSS_readPiece, WSS_closeFromTask,
+   WSS_setReadQueue) need lwIP's tcpip thread: with NO_SYS 1 they are not declared. */
+#if NO_SYS && !defined(LWIP_WS_NO_TASKS)
+#define LWIP_WS_NO_TASKS 1
 #endif
 
 /* Forward declarations: the callback types below point at these. */
@@ -143,7 +134,7 @@ struct WSListener;
 #define LWIP_WS_ERR_TOO_BIG -11
 
 /**
- * A blocking call (`WSS_writeBlocking`, `WSS_read`) waited `timeoutMs` without
+ * A blocking call (`WSS_writeBlocking`, `WSS_read`, `WSS_readPiece`) waited `timeoutMs` without
  * success: nothing was queued (or read).
  */
 #define LWIP_WS_ERR_TIMEOUT -12
@@ -155,7 +146,8 @@ struct WSListener;
 #define LWIP_WS_ERR_CLOSED -13
 
 /**
- * `WSS_read`: the next message is longer than the buffer; it stays queued.
+ * `WSS_read`: the next message is longer than the buffer; it stays queued (`WSS_readPiece`
+ * takes it in pieces). `WSS_readPiece`: a buffer of 0 bytes for a piece that is not empty.
  */
 #define LWIP_WS_ERR_BUFFER_TOO_SMALL -14
 
@@ -267,7 +259,7 @@ struct WSListener;
 #define LWIP_WS_LISTENER_WORDS (LWIP_WS_LISTENER_SIZE / 8)
 
 /**
- * Most messages a receive queue may hold (`WSS_setReadQueue`).
+ * Most entries a receive queue may hold (`WSS_setReadQueue`).
  */
 #define LWIP_WS_READ_QUEUE_MAX 1024
 
@@ -444,11 +436,7 @@ int WSSCB_constructor(struct WSSCB *o, WSSCB_Frame frame, WSSCB_Close close, WSS
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
  * or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).
  */
-LWIP_WS_MUST_USE
-int WSS_constructor(struct WSS *o,
-                    struct WSSCB *cb,
-                    int startSize,
-                    int expandSize);
+int WSS_constructor(struct WSS *o, struct WSSCB *cb, int startSize, int expandSize);
 
 /**
  * Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
@@ -466,7 +454,7 @@ int WSS_constructor(struct WSS *o,
  * engine), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb is untouched and still
  * yours.
  */
-LWIP_WS_MUST_USE int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
+int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
 
 /**
  * Mirrors `WSS::connect(HttpConnection*)`: take over `pcb`, whose upgrade request another
@@ -480,7 +468,7 @@ LWIP_WS_MUST_USE int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
  * `closeFp` may run before this returns.
  */
-LWIP_WS_MUST_USE int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const void *data, int len);
+int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const void *data, int len);
 
 /**
  * Open a client connection: TCP connect to `addr`:`port`, then send the upgrade request
@@ -494,7 +482,6 @@ LWIP_WS_MUST_USE int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const v
  * CR/LF in them), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE
 int WSS_openClient(struct WSS *wss,
                    const ip_addr_t *addr,
                    uint16_t port,
@@ -519,7 +506,7 @@ int WSS_openClient(struct WSS *wss,
  * (not open: handshake not finished or close started), `LWIP_WS_ERR_NO_MEM`,
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
+int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
 
 /**
  * Queue one fragment of a message, for sending a message in pieces (e.g. a large file
@@ -536,12 +523,7 @@ LWIP_WS_MUST_USE int WSS_write(struct WSS *o, const void *data, int len, int isT
  * Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
  * differs from the message's kind.
  */
-LWIP_WS_MUST_USE
-int WSS_writeFragment(struct WSS *o,
-                      const void *data,
-                      int len,
-                      int isTxt,
-                      int fin);
+int WSS_writeFragment(struct WSS *o, const void *data, int len, int isTxt, int fin);
 
 /**
  * Send a ping with `len` (0..125) bytes of payload; the peer's pong arrives at `pongFp`.
@@ -550,7 +532,7 @@ int WSS_writeFragment(struct WSS *o,
  * `LWIP_WS_ERR_WOULD_BLOCK`, `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_ping(struct WSS *o, const void *data, int len);
+int WSS_ping(struct WSS *o, const void *data, int len);
 
 /**
  * Mirrors `WSS::close(int statusCode = 1000)` (C has no default: pass 1000). Open
@@ -563,7 +545,7 @@ LWIP_WS_MUST_USE int WSS_ping(struct WSS *o, const void *data, int len);
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (status not sendable),
  * `LWIP_WS_ERR_STATE` (no connection, or closing already), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_close(struct WSS *o, int status);
+int WSS_close(struct WSS *o, int status);
 
 /**
  * Mirrors `WSS::isValid()`: 1 while the connection is open (handshake done, no close
@@ -607,7 +589,7 @@ void WSS_destructor(struct WSS *o);
  *
  * Context: any. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
  */
-LWIP_WS_MUST_USE int WSS_acceptKey(const char *key, char *out);
+int WSS_acceptKey(const char *key, char *out);
 
 /**
  * A short, static, NUL-terminated English description of a return code or close status
@@ -622,7 +604,7 @@ const char *WSS_errorText(int code);
  *
  * Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
  */
-LWIP_WS_MUST_USE int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
+int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
 
 /**
  * Set how many connections may wait for their request at once (default 8) and the
@@ -634,7 +616,7 @@ LWIP_WS_MUST_USE int WSListener_constructor(struct WSListener *l, WSListener_Req
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderBytes);
+int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderBytes);
 
 /**
  * Set the `Origin` allow-list of this listener's WebSocket upgrades. `origins` is a
@@ -652,7 +634,7 @@ LWIP_WS_MUST_USE int WSListener_setLimits(struct WSListener *l, int maxPending, 
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not UTF-8),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSListener_setOrigins(struct WSListener *l, const char *origins);
+int WSListener_setOrigins(struct WSListener *l, const char *origins);
 
 /**
  * Set how long a connection may take to send its complete request head (default 10000
@@ -663,7 +645,7 @@ LWIP_WS_MUST_USE int WSListener_setOrigins(struct WSListener *l, const char *ori
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
+int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
 
 /**
  * Listen on `addr` (NULL: any address) and `port`.
@@ -672,7 +654,7 @@ LWIP_WS_MUST_USE int WSListener_setHandshakeTimeout(struct WSListener *l, uint32
  * `LWIP_WS_ERR_STATE` (already listening), `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSListener_listen(struct WSListener *l, const ip_addr_t *addr, uint16_t port);
+int WSListener_listen(struct WSListener *l, const ip_addr_t *addr, uint16_t port);
 
 /**
  * Stop listening; connections still waiting for their request are aborted. Upgraded
@@ -692,7 +674,7 @@ void WSListener_destructor(struct WSListener *l);
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (`wss` busy or `req` already answered),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
+int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
 
 /**
  * `WSS_upgrade`, selecting the subprotocol `protocol` (one the client offered, see
@@ -701,10 +683,7 @@ LWIP_WS_MUST_USE int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
  *
  * Context and returns: as `WSS_upgrade`.
  */
-LWIP_WS_MUST_USE
-int WSS_upgradeProtocol(struct WSS *wss,
-                        struct HttpRequest *req,
-                        const char *protocol);
+int WSS_upgradeProtocol(struct WSS *wss, struct HttpRequest *req, const char *protocol);
 
 /**
  * Answer `req` with a complete response: `status`, `Content-Type: contentType`, and
@@ -720,7 +699,6 @@ int WSS_upgradeProtocol(struct WSS *wss,
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
  */
-LWIP_WS_MUST_USE
 int HttpRequest_respond(struct HttpRequest *req,
                         int status,
                         const char *contentType,
@@ -746,7 +724,6 @@ int HttpRequest_respond(struct HttpRequest *req,
  * and the heap or its budget refused); on an error nothing was sent and the request stays
  * unanswered.
  */
-LWIP_WS_MUST_USE
 int HttpRequest_respondStatic(struct HttpRequest *req,
                               int status,
                               const char *contentType,
@@ -759,7 +736,7 @@ int HttpRequest_respondStatic(struct HttpRequest *req,
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_STATE`.
  */
-LWIP_WS_MUST_USE int HttpRequest_reject(struct HttpRequest *req, int status);
+int HttpRequest_reject(struct HttpRequest *req, int status);
 
 /**
  * The request method, e.g. "GET". NULL only when `req` is NULL.
@@ -809,7 +786,6 @@ int HttpRequest_getHeaderCount(const struct HttpRequest *req);
  * Context: lwIP core, inside the listener's request callback (the request lives until it
  * returns).
  */
-LWIP_WS_MUST_USE
 int HttpRequest_getHeader(const struct HttpRequest *req,
                           int i,
                           const char **name,
@@ -840,10 +816,7 @@ int HttpRequest_isWebSocket(const struct HttpRequest *req);
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (a NULL
  * pointer), `LWIP_WS_ERR_STATE` (the connection is gone).
  */
-LWIP_WS_MUST_USE
-int HttpRequest_peerAddr(const struct HttpRequest *req,
-                         ip_addr_t *addr,
-                         uint16_t *port);
+int HttpRequest_peerAddr(const struct HttpRequest *req, ip_addr_t *addr, uint16_t *port);
 
 /**
  * Set one heap budget, in bytes, for all of the library's connections together (default
@@ -883,7 +856,7 @@ uint32_t lwipws_heapBytes(void);
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not NUL-terminated UTF-8).
  */
-LWIP_WS_MUST_USE int lwipws_setAllowedOrigins(const char *origins);
+int lwipws_setAllowedOrigins(const char *origins);
 
 /**
  * The `Origin` rule of the library, for an HTTP server of your own that answers the
@@ -894,7 +867,7 @@ LWIP_WS_MUST_USE int lwipws_setAllowedOrigins(const char *origins);
  *
  * Context: any.
  */
-LWIP_WS_MUST_USE int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
+int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
 
 /**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
@@ -907,7 +880,7 @@ LWIP_WS_MUST_USE int WSS_originAllowed(const char *origin, const char *host, con
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
  * `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
+int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
 
 /**
  * Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
@@ -918,7 +891,7 @@ LWIP_WS_MUST_USE int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
+int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
 
 /**
  * Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
@@ -930,7 +903,7 @@ LWIP_WS_MUST_USE int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
+int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
 
 /**
  * Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
@@ -940,7 +913,7 @@ LWIP_WS_MUST_USE int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_setStreaming(struct WSS *o, int on);
+int WSS_setStreaming(struct WSS *o, int on);
 
 /**
  * Choose what an idle connection does with its memory. `release` non-zero (default):
@@ -956,7 +929,7 @@ LWIP_WS_MUST_USE int WSS_setStreaming(struct WSS *o, int on);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
  */
-LWIP_WS_MUST_USE int WSS_setIdleRelease(struct WSS *o, int release);
+int WSS_setIdleRelease(struct WSS *o, int release);
 
 /**
  * Set the keep-alive: after `idleMs` without anything received from the peer (default
@@ -970,7 +943,7 @@ LWIP_WS_MUST_USE int WSS_setIdleRelease(struct WSS *o, int release);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs`
  * 0 while `idleMs` is not), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
+int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
 
 /**
  * Set the message timeout (default 30000 ms; 0 turns it off): once a message (or a
@@ -983,7 +956,7 @@ LWIP_WS_MUST_USE int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t t
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
  */
-LWIP_WS_MUST_USE int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
+int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
 
 /**
  * Set the keep-alive (`idleMs`, `timeoutMs`: see `WSS_setKeepAlive`; idle 0 turns it
@@ -996,80 +969,119 @@ LWIP_WS_MUST_USE int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
  * Context: lwIP core (before constructing the `WSS` it should apply to). Returns
  * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
  */
-LWIP_WS_MUST_USE
-int lwipws_setDefaultTimeouts(uint32_t idleMs,
-                              uint32_t timeoutMs,
-                              uint32_t messageMs);
+int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t messageMs);
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
  * Send one complete message from any task, waiting while the send queue is full: the
- * reference API's blocking `write`. The data is copied before this returns. Messages a
- * task writes go out in the order it wrote them, each frame whole, however many tasks
- * write to the same connection (each call queues under lwIP's core lock). Waiters wake
- * when the queue has room (`writableFp`'s moment), when the connection ends, or at the
- * timeout. `timeoutMs` 0: never wait (a task-safe `WSS_write`).
+ * reference API's blocking `write`. The data is copied into the connection's send queue
+ * before this returns. Messages a task writes go out in the order it wrote them, each
+ * frame whole, however many tasks write to the same connection. Waiters wake when the
+ * queue has room (`writableFp`'s moment), when the connection ends, or at the timeout.
+ * `timeoutMs` 0: never wait (a task-safe `WSS_write`).
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
- * core lock); not an ISR. In the tcpip thread (this library's callbacks) use `WSS_write`:
- * there a wait could only end at its timeout, since the callbacks that end it run in
- * that same thread. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TIMEOUT` (still full after
- * `timeoutMs`; nothing queued), `LWIP_WS_ERR_WOULD_BLOCK` (full and `timeoutMs` 0),
- * `LWIP_WS_ERR_CLOSED` (the connection is closing or has ended, before or while waiting),
- * `LWIP_WS_ERR_STATE` (handshake not finished), `LWIP_WS_ERR_TOO_BIG`,
- * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or no core locking).
+ * Context: any task; not an ISR. With `LWIP_TCPIP_CORE_LOCKING` 1 each attempt runs
+ * under the core lock taken by this call; with 0 it runs in the tcpip thread while this
+ * task waits (one message through the tcpip mailbox per attempt). In the tcpip thread
+ * (this library's callbacks) use `WSS_write`: there a wait could only end at its timeout,
+ * since the callbacks that end it run in that same thread; with
+ * `LWIP_TCPIP_CORE_LOCKING` 0 a call from the tcpip thread deadlocks unless the port
+ * defines `LWIP_WS_IN_TCPIP_THREAD()`. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_TIMEOUT` (still
+ * full after `timeoutMs`; nothing queued), `LWIP_WS_ERR_WOULD_BLOCK` (full and
+ * `timeoutMs` 0), `LWIP_WS_ERR_CLOSED` (the connection is closing or has ended, before or
+ * while waiting, or `WSS_destructor` ran meanwhile), `LWIP_WS_ERR_STATE` (handshake not
+ * finished), `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
-LWIP_WS_MUST_USE
-int WSS_writeBlocking(struct WSS *o,
-                      const void *data,
-                      int len,
-                      int isTxt,
-                      uint32_t timeoutMs);
+int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint32_t timeoutMs);
+#endif
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
- * Turn on the task-side receive queue of `o` (for `WSS_read`): from now on each complete
- * message is copied into a queue of at most `depth` messages (1..`LWIP_WS_READ_QUEUE_MAX`)
- * instead of going to `frameFp`. When the queue is full, reading pauses (as
- * `WSS_pauseRead`: lwIP's window closes, the peer waits) until `WSS_read` takes a
- * message, so nothing is dropped. Streaming mode's pieces still go to `chunkFp`. Call it
- * right after the connection starts (e.g. after `WSS_upgrade` in the request callback) so
- * that no message reaches `frameFp` first. `depth` 0 turns the queue off (messages still
- * queued stay readable).
- *
- * Context: lwIP core (the tcpip thread, or a task holding `LOCK_TCPIP_CORE()`); needs
- * `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
- * `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the connection has ended),
- * `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0).
- */
-LWIP_WS_MUST_USE int WSS_setReadQueue(struct WSS *o, int depth);
-
-/**
- * Take the next message of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
+ * Take the next whole message of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
  * `timeoutMs` for one: copies it into `buf` (`cap` bytes), sets `*isTxt` (1 text, 0
  * binary; `isTxt` may be NULL) and returns its length. Messages come whole, in the order
  * they arrived; a message is taken by one reader only. After the connection ends, the
- * messages still queued are returned first, then `LWIP_WS_ERR_CLOSED`.
+ * messages still queued are returned first, then `LWIP_WS_ERR_CLOSED`. For messages
+ * larger than your buffer, and in streaming mode, use `WSS_readPiece`.
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1 (the call takes the
- * core lock); not an ISR, and not the tcpip thread (there use `frameFp`). Returns the
- * length (≥ 0), `LWIP_WS_ERR_TIMEOUT` (nothing arrived in `timeoutMs`; 0: do not wait),
- * `LWIP_WS_ERR_CLOSED` (ended and nothing left), `LWIP_WS_ERR_BUFFER_TOO_SMALL` (the next
- * message is longer than `cap`; it stays queued), `LWIP_WS_ERR_STATE` (no receive queue:
- * call `WSS_setReadQueue` first), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`,
- * `LWIP_WS_ERR_UNSUPPORTED`.
+ * Context: any task; not an ISR, and not the tcpip thread (there use `frameFp`). With
+ * `LWIP_TCPIP_CORE_LOCKING` 1 the queue is read under the core lock taken by this call;
+ * with 0 in the tcpip thread while this task waits (the copy into `buf` happens there).
+ * Returns the length (≥ 0), `LWIP_WS_ERR_TIMEOUT` (nothing arrived in `timeoutMs`; 0: do
+ * not wait), `LWIP_WS_ERR_CLOSED` (ended and nothing left, or `WSS_destructor` ran
+ * meanwhile), `LWIP_WS_ERR_BUFFER_TOO_SMALL` (the next message is longer than `cap`; it
+ * stays queued), `LWIP_WS_ERR_STATE` (no receive queue: call `WSS_setReadQueue` first; or
+ * the next entry is a piece: use `WSS_readPiece`), `LWIP_WS_ERR_ARG`,
+ * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
-LWIP_WS_MUST_USE int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
+int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
+#endif
 
+#if !defined(LWIP_WS_NO_TASKS)
 /**
- * `WSS_close` from any task (takes the core lock): start the close handshake with
- * `status`. Tasks blocked on the connection return `LWIP_WS_ERR_CLOSED` once it ends.
+ * Take the next piece of `o`'s receive queue (`WSS_setReadQueue`), waiting up to
+ * `timeoutMs` for one: copies up to `cap` bytes of the message at the front into `buf`
+ * and returns how many, with their offset within the message in `*offset` and
+ * `*last` 1 when they end it (`isTxt`, `offset`, `last` may each be NULL). A message
+ * longer than `cap` comes in several calls; in streaming mode (`WSS_setStreaming`) the
+ * queue holds pieces as they arrived, so a message of any size (up to
+ * `WSS_setMaxMessage`) passes through a queue of `depth` pieces and a buffer of `cap`.
+ * Pieces come in order, the next message only after the last piece of the one before;
+ * with several readers, each piece goes to one of them (one reader per connection keeps
+ * a message together). An empty message is one piece of 0 bytes with `*last` 1.
  *
- * Context: any task, with `NO_SYS` 0 and `LWIP_TCPIP_CORE_LOCKING` 1; not an ISR.
- * Returns as `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended),
- * `LWIP_WS_ERR_UNSUPPORTED`.
+ * Context: any task; not an ISR, not the tcpip thread; each locking mode as `WSS_read`.
+ * Returns the piece's length (≥ 0), `LWIP_WS_ERR_TIMEOUT`, `LWIP_WS_ERR_CLOSED` (ended
+ * and nothing left, or `WSS_destructor` ran meanwhile), `LWIP_WS_ERR_BUFFER_TOO_SMALL`
+ * (`cap` 0 and the front piece is not empty), `LWIP_WS_ERR_STATE` (no receive queue),
+ * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
-LWIP_WS_MUST_USE int WSS_closeFromTask(struct WSS *o, int status);
+int WSS_readPiece(struct WSS *o,
+                  void *buf,
+                  int cap,
+                  int *isTxt,
+                  uint64_t *offset,
+                  int *last,
+                  uint32_t timeoutMs);
+#endif
+
+#if !defined(LWIP_WS_NO_TASKS)
+/**
+ * `WSS_close` from any task: start the close handshake with `status`. Tasks blocked on
+ * the connection return `LWIP_WS_ERR_CLOSED` once it ends.
+ *
+ * Context: any task; not an ISR. With `LWIP_TCPIP_CORE_LOCKING` 1 under the core lock
+ * taken by this call; with 0 in the tcpip thread while this task waits. Returns as
+ * `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended), `LWIP_WS_ERR_UNSUPPORTED`
+ * (`NO_SYS` 1).
+ */
+int WSS_closeFromTask(struct WSS *o, int status);
+#endif
+
+#if !defined(LWIP_WS_NO_TASKS)
+/**
+ * Turn on the task-side receive queue of `o` (for `WSS_read` and `WSS_readPiece`): from
+ * now on each complete message (in streaming mode, `WSS_setStreaming`, each piece as it
+ * arrives) is copied into a queue of at most `depth` entries
+ * (1..`LWIP_WS_READ_QUEUE_MAX`) instead of going to `frameFp` (`chunkFp`). When the
+ * queue is full, reading pauses (as `WSS_pauseRead`: lwIP's window closes, the peer
+ * waits) until a read takes an entry, so nothing is dropped. The queue holds at most
+ * `depth` messages of up to `WSS_setMaxMessage` bytes each, or in streaming mode
+ * `depth` pieces of at most one received pbuf each: a 1 MiB message then needs no
+ * 1 MiB buffer anywhere. When the heap has no room for a copy, that message (piece) goes
+ * to `frameFp` (`chunkFp`) instead. Call it right after the connection starts (e.g.
+ * after `WSS_upgrade` in the request callback) so that no message reaches `frameFp`
+ * first. `depth` 0 turns the queue off (entries still queued stay readable).
+ *
+ * Context: lwIP core only (the tcpip thread, e.g. the request callback, or a task holding
+ * `LOCK_TCPIP_CORE()`); `NO_SYS` 0, either value of `LWIP_TCPIP_CORE_LOCKING`. Returns
+ * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_CLOSED` (the
+ * connection has ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED`
+ * (`NO_SYS` 1).
+ */
+int WSS_setReadQueue(struct WSS *o, int depth);
+#endif
 
 /**
  * Make a server configuration: `certChain`/`certLen`, the server's certificate followed
@@ -1097,7 +1109,6 @@ LWIP_WS_MUST_USE int WSS_closeFromTask(struct WSS *o, int status);
  * `LWIP_WS_ERR_TLS` (did not parse, key does not match, wrong password, or out of
  * memory).
  */
-LWIP_WS_MUST_USE
 int WSTls_serverConfig(const void *certChain,
                        int certLen,
                        const void *key,
@@ -1122,7 +1133,6 @@ int WSTls_serverConfig(const void *certChain,
  * length, a pointer without length or the reverse, only one of `cert` and `key`),
  * `LWIP_WS_ERR_TLS` (did not parse, or out of memory).
  */
-LWIP_WS_MUST_USE
 int WSTls_clientConfig(const void *caList,
                        int caLen,
                        const void *cert,
@@ -1140,7 +1150,7 @@ int WSTls_clientConfig(const void *caList,
  *
  * Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL).
  */
-LWIP_WS_MUST_USE int WSTls_insecureSkipVerify(struct WSTlsConfig *cfg);
+int WSTls_insecureSkipVerify(struct WSTlsConfig *cfg);
 
 /**
  * lwIP's `struct altcp_tls_config` inside `cfg`, for pcbs of your own
@@ -1160,7 +1170,7 @@ void *WSTls_altcpConfig(struct WSTlsConfig *cfg);
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL), `LWIP_WS_ERR_LWIP`
  * (lwIP refused; the pcb is still yours).
  */
-LWIP_WS_MUST_USE int WSTls_closeListener(struct altcp_pcb *pcb);
+int WSTls_closeListener(struct altcp_pcb *pcb);
 
 /**
  * Release a configuration (NULL is ignored). Only after every listener using it was
@@ -1202,7 +1212,6 @@ int WSTls_verifyError(char *buf, int bufLen);
  * Context: lwIP core. Returns as `WSListener_listen`; `LWIP_WS_ERR_ARG` also for a NULL
  * `cfg`.
  */
-LWIP_WS_MUST_USE
 int WSListener_listenTls(struct WSListener *l,
                          const ip_addr_t *addr,
                          uint16_t port,
@@ -1222,7 +1231,6 @@ int WSListener_listenTls(struct WSListener *l,
  * Context: lwIP core. Returns as `WSS_openClient`; `LWIP_WS_ERR_ARG` also for a NULL
  * `cfg`.
  */
-LWIP_WS_MUST_USE
 int WSS_openClientTls(struct WSS *wss,
                       const ip_addr_t *addr,
                       uint16_t port,
@@ -1239,7 +1247,7 @@ int WSS_openClientTls(struct WSS *wss,
  * `LWIP_WS_ERR_ARG` (a NULL pointer), `LWIP_WS_ERR_STATE` (no TCP connection: idle, or
  * ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
+int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
 
 /**
  * Turn on lwIP's TCP keepalive for the running connection (`idleMs` > 0: after `idleMs`
@@ -1254,11 +1262,7 @@ LWIP_WS_MUST_USE int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port
  * `LWIP_TCP_KEEPALIVE` 0), `LWIP_WS_ERR_ARG` (`idleMs` > 0 with `intervalMs` or `count`
  * 0), `LWIP_WS_ERR_STATE` (no TCP connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE
-int WSS_setTcpKeepAlive(struct WSS *o,
-                        uint32_t idleMs,
-                        uint32_t intervalMs,
-                        uint32_t count);
+int WSS_setTcpKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t intervalMs, uint32_t count);
 
 /**
  * Pause reading: once the callback running now (if any) returns, no more `frameFp` /
@@ -1275,7 +1279,7 @@ int WSS_setTcpKeepAlive(struct WSS *o,
  * `LWIP_WS_ERR_STATE` (the connection is not open: handshake not finished, closing, or
  * none), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_pauseRead(struct WSS *o);
+int WSS_pauseRead(struct WSS *o);
 
 /**
  * Resume reading after `WSS_pauseRead`: the held data is delivered (at once when called
@@ -1289,7 +1293,7 @@ LWIP_WS_MUST_USE int WSS_pauseRead(struct WSS *o);
  * `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-LWIP_WS_MUST_USE int WSS_resumeRead(struct WSS *o);
+int WSS_resumeRead(struct WSS *o);
 
 /**
  * Bytes received but not yet delivered nor acknowledged to lwIP because reading is

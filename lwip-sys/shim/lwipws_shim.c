@@ -9,6 +9,9 @@
 #include "lwip/stats.h"
 #if !NO_SYS
 #include "lwip/tcpip.h"
+#if !NO_SYS
+#include "lwip/priv/tcpip_priv.h"
+#endif
 #endif
 
 lwipws_pcb *lwipws_new(u8_t ip_type) { return altcp_new_ip_type(NULL, ip_type); }
@@ -199,14 +202,55 @@ err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx) { return tcpip_try_ca
 /* ---- tasks (see lwipws_shim.h) ---------------------------------------------------------- */
 /* Read from the preprocessor here: bindgen keeps the first definition of a macro that a
  * configuration redefines (#undef, #define), so its constants cannot be trusted for this. */
-int lwipws_task_support(void) { return !NO_SYS && LWIP_TCPIP_CORE_LOCKING; }
-#if !NO_SYS && LWIP_TCPIP_CORE_LOCKING
+int lwipws_task_support(void) { return NO_SYS ? 0 : LWIP_TCPIP_CORE_LOCKING ? 1 : 2; }
+#if !NO_SYS
+#if LWIP_TCPIP_CORE_LOCKING
 int lwipws_task_lock(void)
 {
     LOCK_TCPIP_CORE();
     return 0;
 }
 void lwipws_task_unlock(void) { UNLOCK_TCPIP_CORE(); }
+int lwipws_task_post(void (*fn)(void *), void *ctx)
+{
+    (void)fn;
+    (void)ctx;
+    return -1;
+}
+#else
+struct lwipws_post {
+    void (*fn)(void *);
+    void *ctx;
+    sys_sem_t done;
+};
+static void lwipws_run_posted(void *arg) /* tcpip thread */
+{
+    struct lwipws_post *p = (struct lwipws_post *)arg;
+    p->fn(p->ctx);
+    sys_sem_signal(&p->done);
+}
+int lwipws_task_lock(void) { return -1; }
+void lwipws_task_unlock(void) {}
+int lwipws_task_post(void (*fn)(void *), void *ctx)
+{
+    struct lwipws_post p;
+#ifdef LWIP_WS_IN_TCPIP_THREAD
+    if (LWIP_WS_IN_TCPIP_THREAD()) {
+        fn(ctx);
+        return 0;
+    }
+#endif
+    p.fn = fn;
+    p.ctx = ctx;
+    if (sys_sem_new(&p.done, 0) != ERR_OK) {
+        return -1;
+    }
+    /* The message lives on this stack: the call returns after the tcpip thread ran it. */
+    err_t err = tcpip_send_msg_wait_sem(lwipws_run_posted, &p, &p.done);
+    sys_sem_free(&p.done);
+    return err == ERR_OK ? 0 : -1;
+}
+#endif
 void *lwipws_sem_new(void)
 {
     sys_sem_t *sem = (sys_sem_t *)mem_malloc(sizeof(sys_sem_t));
@@ -231,6 +275,12 @@ void lwipws_sem_free(void *sem)
 #else
 int lwipws_task_lock(void) { return -1; }
 void lwipws_task_unlock(void) {}
+int lwipws_task_post(void (*fn)(void *), void *ctx)
+{
+    (void)fn;
+    (void)ctx;
+    return -1;
+}
 void *lwipws_sem_new(void) { return NULL; }
 void lwipws_sem_signal(void *sem) { (void)sem; }
 int lwipws_sem_wait(void *sem, u32_t timeout_ms)

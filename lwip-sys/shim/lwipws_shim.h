@@ -91,10 +91,15 @@ err_t lwipws_tcpip_callback(void (*fn)(void *), void *ctx);
 #endif
 
 /* Tasks (the library's task-safe and blocking calls): present in every build; with
- * NO_SYS == 1 or LWIP_TCPIP_CORE_LOCKING == 0 they refuse (-1, NULL). */
-int   lwipws_task_support(void); /* 1 when !NO_SYS && LWIP_TCPIP_CORE_LOCKING, else 0 */
+ * NO_SYS == 1 they refuse (-1, NULL). */
+int   lwipws_task_support(void); /* 0 NO_SYS; 1 core locking; 2 posting to the tcpip thread */
 int   lwipws_task_lock(void);    /* LOCK_TCPIP_CORE(): 0, or -1 without core locking */
 void  lwipws_task_unlock(void);  /* UNLOCK_TCPIP_CORE() after lwipws_task_lock() == 0 */
+/* LWIP_TCPIP_CORE_LOCKING 0: runs fn(ctx) in the tcpip thread and returns once it ran
+ * (tcpip_send_msg_wait_sem with a semaphore of this call): 0, or -1 (no semaphore, or
+ * another mode). Called in the tcpip thread itself (known only when the port defines
+ * LWIP_WS_IN_TCPIP_THREAD()), fn runs at once. */
+int   lwipws_task_post(void (*fn)(void *), void *ctx);
 void *lwipws_sem_new(void);      /* a binary sys_sem_t (lwIP heap), NULL when none */
 void  lwipws_sem_signal(void *sem);
 int   lwipws_sem_wait(void *sem, u32_t timeout_ms); /* 0 signalled, -1 timed out */

@@ -1,6 +1,7 @@
 /*
- * lwIP's OS abstraction on FreeRTOS (NO_SYS=0): an outline to adapt, not a tested port.
- * Checked only by compiling it against stub FreeRTOS headers (ports/freertos/check).
+ * lwIP's OS abstraction on FreeRTOS (NO_SYS=0), with either value of
+ * LWIP_TCPIP_CORE_LOCKING. Run on the FreeRTOS POSIX simulator by scripts/test-freertos;
+ * compiled for Cortex-M4 by ports/freertos/check.
  *
  * Needs configSUPPORT_DYNAMIC_ALLOCATION, configUSE_MUTEXES, configUSE_RECURSIVE_MUTEXES,
  * INCLUDE_xTaskGetCurrentTaskHandle.
@@ -67,6 +68,11 @@ void sys_unlock_tcpip_core(void)
 void sys_mark_tcpip_thread(void)
 {
     tcpip_thread = xTaskGetCurrentTaskHandle();
+}
+
+int sys_in_tcpip_thread(void)
+{
+    return tcpip_thread != NULL && xTaskGetCurrentTaskHandle() == tcpip_thread;
 }
 
 void sys_check_core_locking(void)

@@ -26,13 +26,14 @@ pub const LWIP_WS_ERR_WOULD_BLOCK: c_int = -10;
 /// The frame alone is larger than the send queue limit (`WSS_setSendQueue`),
 /// or a control payload is longer than 125 bytes.
 pub const LWIP_WS_ERR_TOO_BIG: c_int = -11;
-/// A blocking call (`WSS_writeBlocking`, `WSS_read`) waited `timeoutMs` without
+/// A blocking call (`WSS_writeBlocking`, `WSS_read`, `WSS_readPiece`) waited `timeoutMs` without
 /// success: nothing was queued (or read).
 pub const LWIP_WS_ERR_TIMEOUT: c_int = -12;
 /// The connection has ended (its `closeFp` ran, or `WSS_destructor` released it) before or
 /// while a task waited: nothing was queued, and no message is left to read.
 pub const LWIP_WS_ERR_CLOSED: c_int = -13;
-/// `WSS_read`: the next message is longer than the buffer; it stays queued.
+/// `WSS_read`: the next message is longer than the buffer; it stays queued (`WSS_readPiece`
+/// takes it in pieces). `WSS_readPiece`: a buffer of 0 bytes for a piece that is not empty.
 pub const LWIP_WS_ERR_BUFFER_TOO_SMALL: c_int = -14;
 
 // -20 .. -29: resources.

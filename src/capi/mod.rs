@@ -15,6 +15,7 @@ pub mod errors;
 mod listener;
 mod policy;
 mod settings;
+mod task_side;
 mod tasks;
 #[cfg(feature = "tls")]
 mod tls;
@@ -25,6 +26,8 @@ pub use errors::*;
 pub use listener::*;
 pub use policy::*;
 pub use settings::*;
+#[cfg_attr(lwipws_no_tasks, allow(unused_imports))]
+pub use task_side::*;
 pub use tasks::*;
 #[cfg(feature = "tls")]
 pub use tls::*;
@@ -269,6 +272,9 @@ unsafe fn hook_chunk(c: *mut Conn, piece: conn::Piece) {
     // SAFETY: as in hook_open.
     unsafe {
         let (cb, wss) = parts(c);
+        if tasks::on_piece(wss, &piece) {
+            return;
+        }
         if let Some(f) = (*cb).chunkFp {
             let text = c_int::from(piece.text);
             let last = c_int::from(piece.last);

@@ -3,6 +3,9 @@
 //! `NO_SYS` 1 or `LWIP_TCPIP_CORE_LOCKING` 0 the lock is refused and no semaphore exists,
 //! so callers report "unsupported" instead of running unlocked.
 
+// `--cfg lwipws_no_tasks` leaves the exported task calls out; their helpers stay.
+#![cfg_attr(lwipws_no_tasks, allow(dead_code, unused_imports))]
+
 use core::ffi::c_void;
 
 use super::sys;
@@ -10,12 +13,87 @@ use super::sys;
 /// True when this lwIP build has a tcpip thread (`NO_SYS` 0).
 pub(crate) const HAS_TASKS: bool = sys::NO_SYS == 0;
 
-/// True when tasks can use the library's task calls: `NO_SYS` 0 and
-/// `LWIP_TCPIP_CORE_LOCKING` 1 (asked from the shim: bindgen's constant would be the first
+/// How a task call reaches lwIP's core context in this build.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mode {
+    /// `NO_SYS` 1: no tasks.
+    None,
+    /// `LWIP_TCPIP_CORE_LOCKING` 1: the calling task takes the core lock.
+    Lock,
+    /// `LWIP_TCPIP_CORE_LOCKING` 0: the work runs in the tcpip thread while the task waits.
+    Post,
+}
+
+/// This build's mode (asked from the shim: bindgen's constant would be the first
 /// definition of a macro the configuration may redefine).
-pub(crate) fn supported() -> bool {
+pub(crate) fn mode() -> Mode {
+    if !HAS_TASKS {
+        return Mode::None;
+    }
     // SAFETY: the shim only evaluates configuration macros.
-    HAS_TASKS && unsafe { sys::lwipws_task_support() } != 0
+    match unsafe { sys::lwipws_task_support() } {
+        1 => Mode::Lock,
+        2 => Mode::Post,
+        _ => Mode::None,
+    }
+}
+
+/// True when tasks can use the library's task calls (`NO_SYS` 0, either locking mode).
+pub(crate) fn supported() -> bool {
+    mode() != Mode::None
+}
+
+/// One closure handed to the tcpip thread, and its result.
+struct Job<F, R> {
+    f: Option<F>,
+    out: Option<R>,
+}
+
+/// Runs a posted job (tcpip thread).
+extern "C" fn run_job<F: FnOnce() -> R, R>(ctx: *mut c_void) {
+    // SAFETY: `ctx` is the `Job` of the posting task, which waits in `lwipws_task_post`
+    // until this returns, so it is live and nobody else touches it meanwhile.
+    let job = unsafe { &mut *ctx.cast::<Job<F, R>>() };
+    if let Some(f) = job.f.take() {
+        job.out = Some(f());
+    }
+}
+
+/// Runs `f` in lwIP's core context from a task: under the core lock (`Mode::Lock`), or
+/// in the tcpip thread while this task waits (`Mode::Post`; `f` may use this task's
+/// stack and buffers, since the call returns only once `f` ran). `None` when the build
+/// has no tasks (or the post found no semaphore). Not from an ISR.
+pub(crate) fn in_core<R>(f: impl FnOnce() -> R) -> Option<R> {
+    match mode() {
+        Mode::Lock => {
+            let lock = CoreLock::take()?;
+            let out = f();
+            drop(lock);
+            Some(out)
+        }
+        Mode::Post => post(f),
+        Mode::None => None,
+    }
+}
+
+fn post<F: FnOnce() -> R, R>(f: F) -> Option<R> {
+    let mut job = Job {
+        f: Some(f),
+        out: None,
+    };
+    let ctx = core::ptr::addr_of_mut!(job).cast::<c_void>();
+    // SAFETY: `run_job::<F, R>` matches `job`'s type; the shim returns only after the tcpip
+    // thread ran it (or did not post it at all), so `job` outlives its use.
+    let rc = unsafe {
+        sys::lwipws_task_post(
+            Some(run_job::<F, R> as unsafe extern "C" fn(*mut c_void)),
+            ctx,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    job.out
 }
 
 /// The lwIP core lock (`LOCK_TCPIP_CORE()`), released when dropped.

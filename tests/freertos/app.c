@@ -17,9 +17,17 @@
  *     /destroy "go" -> a reader blocks in WSS_read; the owner calls WSS_destructor meanwhile:
  *             the reader returns LWIP_WS_ERR_CLOSED at once, later calls
  *             LWIP_WS_ERR_NOT_CONSTRUCTED (the peer sees the TCP reset)
+ *     /big    the peer sends one 1 MiB binary message; a task reads it with WSS_readPiece
+ *             through a 4 KiB buffer (streaming mode, queue of 8 pieces) and answers
+ *             "big <bytes> <bad>"
  *     /quit   final checks (no connection, no task-side heap), exit
  *   app misuse          a task calls WSS_write without the core lock: the check fires
- *   app nolock          (built with LWIP_TCPIP_CORE_LOCKING 0) the task calls refuse
+ *
+ * /block, /echo, /destroy and /big (connections that end, reads) are in app_ends.c.
+ *
+ * Built with LWIP_TCPIP_CORE_LOCKING 0 (-DLWIPWS_TEST_NO_CORE_LOCKING), the same
+ * scenarios run with the task calls posted to the tcpip thread; in_core() (app.h) is then
+ * tcpip_callback + a semaphore instead of the core lock.
  *
  * Results are lines on stdout starting with "PASS" or "FAIL".
  */
@@ -29,38 +37,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "FreeRTOS.h"
-#include "queue.h"
-#include "semphr.h"
-#include "task.h"
-
 #include "lwip/memp.h"
 #include "lwip/stats.h"
 #include "lwip/tcpip.h"
 
-#include "lwip_ws.h"
-#include "port_posix.h"
+#include "app.h"
 
-#define MAXC 64
-#define WRITERS 4
-#define TASK_STACK (configMINIMAL_STACK_SIZE * 4)
 #define PRIO_ORCH (tskIDLE_PRIORITY + 5)
 
-enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_DESTROY, K_QUIT };
+enum kind { K_ONE, K_MANY, K_BLOCK, K_ECHO, K_DESTROY, K_BIG, K_QUIT };
 
-static WSS pool[MAXC];
-static int used[MAXC];   /* under the core lock */
-static int status_of[MAXC];
-static double closed_at[MAXC]; /* wall clock of closeFp */
+WSS pool[MAXC];
+int used[MAXC];   /* in core context */
+int status_of[MAXC];
+double closed_at[MAXC]; /* wall clock of closeFp */
+volatile int failures;
 static WSSCB cb;
 static WSListener listener;
 static struct netif nif;
 static QueueHandle_t accepted; /* (kind << 8) | slot */
 static int host_port;
-static volatile int failures;
-
-#define PASS(...) do { printf("PASS "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
-#define FAIL(...) do { failures++; printf("FAIL "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
 
 /* ---- callbacks (tcpip thread, core lock held) ---------------------------------------------- */
 static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
@@ -69,11 +65,18 @@ static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
     FAIL("frameFp on slot %d (%d bytes): messages must go to the read queue", (int)(wss - pool), len);
 }
 
-static double wall_ms(void)
+double wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void onChunk(WSSCB *o, WSS *wss, void *data, int len, int isTxt, uint64_t offset, int last)
+{
+    (void)o; (void)data; (void)isTxt; (void)last;
+    FAIL("chunkFp on slot %d (%d bytes at %llu): pieces must go to the read queue",
+         (int)(wss - pool), len, (unsigned long long)offset);
 }
 
 static void onClose(WSSCB *o, WSS *wss, int status)
@@ -89,7 +92,8 @@ static void onRequest(WSListener *l, HttpRequest *req)
     const char *path = HttpRequest_getPath(req);
     int kind = !strcmp(path, "/one") ? K_ONE : !strcmp(path, "/many") ? K_MANY
              : !strcmp(path, "/block") ? K_BLOCK : !strcmp(path, "/echo") ? K_ECHO
-             : !strcmp(path, "/destroy") ? K_DESTROY : !strcmp(path, "/quit") ? K_QUIT : -1;
+             : !strcmp(path, "/destroy") ? K_DESTROY : !strcmp(path, "/big") ? K_BIG
+             : !strcmp(path, "/quit") ? K_QUIT : -1;
     int i;
     for (i = 0; i < MAXC && used[i]; i++) {
     }
@@ -102,6 +106,10 @@ static void onRequest(WSListener *l, HttpRequest *req)
     if (WSS_constructor(&pool[i], &cb, 1024, 4096) != LWIP_WS_OK ||
         (kind == K_BLOCK && WSS_setSendQueue(&pool[i], 2048) != LWIP_WS_OK)) {
         FAIL("construct slot %d", i);
+    }
+    if (kind == K_BIG) { /* pieces as they arrive, into the read queue */
+        (void)WSS_setStreaming(&pool[i], 1);
+        (void)WSS_setMaxMessage(&pool[i], 2 * BIG_BYTES);
     }
     if (WSS_upgrade(&pool[i], req) != LWIP_WS_OK) {
         return;
@@ -119,14 +127,6 @@ static void onRequest(WSListener *l, HttpRequest *req)
 }
 
 /* ---- writer tasks ----------------------------------------------------------------------------- */
-typedef struct {
-    int id, n, count, targets[MAXC];
-    int rc, sent;
-    double ended_at;
-    uint32_t timeout;
-    int msglen;            /* 0: the checked pattern; else fixed-size filler */
-    SemaphoreHandle_t done;
-} Writer;
 
 /* The message a writer sends: "t<id> <seq> " then a payload the peer recomputes. */
 static int make_message(char *buf, int id, int seq)
@@ -175,10 +175,10 @@ static void writer_task(void *arg)
     vTaskDelete(NULL);
 }
 
-static Writer writers[WRITERS + 2];
+Writer writers[WRITERS + 2];
 
 /* Starts `nw` writers at priorities 1..nw on `targets`, waits for all (bounded). */
-static int run_writers(int nw, const int *targets, int count, int n, int msglen, uint32_t timeout,
+int run_writers(int nw, const int *targets, int count, int n, int msglen, uint32_t timeout,
                        uint32_t wait_ms)
 {
     SemaphoreHandle_t done = xSemaphoreCreateCounting(nw, 0);
@@ -210,8 +210,18 @@ static int run_writers(int nw, const int *targets, int count, int n, int msglen,
     return finished == nw ? 0 : -1;
 }
 
+double destroyed_at;
+
+void destroy_slot(void *arg) /* core */
+{
+    int i = *(int *)arg;
+    WSS_destructor(&pool[i]);
+    destroyed_at = wall_ms();
+    used[i] = 0;
+}
+
 /* Reads until the connection ended (bounded), then releases its storage. */
-static void finish(int i, const char *what)
+void finish(int i, const char *what)
 {
     char buf[256];
     int rc = 0;
@@ -224,14 +234,11 @@ static void finish(int i, const char *what)
     if (rc != LWIP_WS_ERR_CLOSED) {
         FAIL("%s: slot %d: WSS_read at the end gave %s", what, i, WSS_errorText(rc));
     }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
+    in_core(destroy_slot, &i);
 }
 
 /* Waits for "go ..." on slot i. */
-static int read_go(int i, char *buf, int cap)
+int read_go(int i, char *buf, int cap)
 {
     int isTxt = -1;
     int rc = WSS_read(&pool[i], buf, cap - 1, &isTxt, 10000);
@@ -315,163 +322,27 @@ static void scenario_many(int first)
     }
 }
 
-/* ---- the peer drops a connection while tasks wait on it ---------------------------------------- */
-static int reader_rc;
-static double reader_end;
-static SemaphoreHandle_t reader_done;
-static int block_slot;
+static uint32_t end_heap;
+static long end_pbufs;
 
-static void reader_task(void *arg)
+static void release_all(void *arg) /* core */
 {
     (void)arg;
-    char buf[64];
-    reader_rc = WSS_read(&pool[block_slot], buf, sizeof buf, NULL, 20000);
-    reader_end = wall_ms();
-    xSemaphoreGive(reader_done);
-    vTaskDelete(NULL);
-}
-
-static void scenario_block(int i)
-{
-    char buf[64];
-    if (read_go(i, buf, sizeof buf) != 0) {
-        return;
-    }
-    block_slot = i;
-    reader_done = xSemaphoreCreateBinary();
-    xTaskCreate(reader_task, "reader", TASK_STACK, NULL, tskIDLE_PRIORITY + 3, NULL);
-    /* Two writers, 1000-byte messages, until the connection ends (at most 100000 each). */
-    int targets[1] = { i };
-    TickType_t t0 = xTaskGetTickCount();
-    int ok = run_writers(2, targets, 1, 100000, 1000, 20000, 30000);
-    int rok = xSemaphoreTake(reader_done, pdMS_TO_TICKS(30000)) == pdTRUE;
-    TickType_t t1 = xTaskGetTickCount();
-    vSemaphoreDelete(reader_done);
-    int status = status_of[i];
-    for (int t = 0; t < 2; t++) {
-        if (ok == 0 && writers[t].rc == LWIP_WS_ERR_CLOSED) {
-            PASS("block: writer %d returned LWIP_WS_ERR_CLOSED after %d messages (closeFp %d)",
-                 t, writers[t].sent, status);
-        } else {
-            FAIL("block: writer %d: %s after %d messages", t, WSS_errorText(writers[t].rc),
-                 writers[t].sent);
-        }
-    }
-    if (rok && reader_rc == LWIP_WS_ERR_CLOSED) {
-        PASS("block: reader returned LWIP_WS_ERR_CLOSED");
-    } else {
-        FAIL("block: reader: %d %s", reader_rc, WSS_errorText(reader_rc));
-    }
-    unsigned ms = (unsigned)((t1 - t0) * portTICK_PERIOD_MS);
-    double late = reader_end - closed_at[i];
-    for (int t = 0; t < 2; t++) {
-        if (writers[t].ended_at - closed_at[i] > late) {
-            late = writers[t].ended_at - closed_at[i];
-        }
-    }
-    if (ms < 15000 && late < 1000) {
-        PASS("block: every blocked task returned within %.1f ms (wall clock) of closeFp, "
-             "%u ticks after go, long before its 20 s timeout", late, ms);
-    } else {
-        FAIL("block: tasks returned %.1f ms after closeFp, %u ticks after go", late, ms);
-    }
-    /* After the end, every call refuses with CLOSED until WSS_destructor. */
-    int rc = WSS_writeBlocking(&pool[i], "late", 4, 1, 1000);
-    if (rc == LWIP_WS_ERR_CLOSED) {
-        PASS("block: a write after closeFp returns LWIP_WS_ERR_CLOSED");
-    } else {
-        FAIL("block: a write after closeFp returned %s", WSS_errorText(rc));
-    }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
-    rc = WSS_writeBlocking(&pool[i], "late", 4, 1, 1000);
-    if (rc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
-        PASS("block: a write after WSS_destructor returns LWIP_WS_ERR_NOT_CONSTRUCTED");
-    } else {
-        FAIL("block: a write after WSS_destructor returned %s", WSS_errorText(rc));
-    }
-}
-
-/* ---- WSS_read: a task echoes what it reads ------------------------------------------------------ */
-static void scenario_echo(int i)
-{
-    static char buf[70000];
-    int n = 0, rc = 0, isTxt = 0;
-    for (int k = 0; k < 100000; k++) {
-        rc = WSS_read(&pool[i], buf, sizeof buf, &isTxt, 10000);
-        if (rc < 0) {
-            break;
-        }
-        int wrc = WSS_writeBlocking(&pool[i], buf, rc, isTxt, 10000);
-        if (wrc != LWIP_WS_OK) {
-            rc = wrc;
-            break;
-        }
-        n++;
-    }
-    if (rc == LWIP_WS_ERR_CLOSED && n > 0) {
-        PASS("echo: a task read %d messages with WSS_read and wrote them back; then "
-             "LWIP_WS_ERR_CLOSED (closeFp %d)", n, status_of[i]);
-    } else {
-        FAIL("echo: after %d messages: %s", n, WSS_errorText(rc));
-    }
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
-}
-
-/* ---- the owner releases a WSS while a task waits on it ------------------------------------------ */
-static void scenario_destroy(int i)
-{
-    char buf[64];
-    if (read_go(i, buf, sizeof buf) != 0) {
-        return;
-    }
-    block_slot = i;
-    reader_done = xSemaphoreCreateBinary();
-    reader_rc = 0;
-    xTaskCreate(reader_task, "reader", TASK_STACK, NULL, tskIDLE_PRIORITY + 3, NULL);
-    vTaskDelay(pdMS_TO_TICKS(200)); /* the reader is blocked by now */
-    LOCK_TCPIP_CORE();
-    WSS_destructor(&pool[i]);
-    double destroyed_at = wall_ms();
-    UNLOCK_TCPIP_CORE();
-    int rok = xSemaphoreTake(reader_done, pdMS_TO_TICKS(30000)) == pdTRUE;
-    vSemaphoreDelete(reader_done);
-    if (rok && reader_rc == LWIP_WS_ERR_CLOSED && reader_end - destroyed_at < 1000) {
-        PASS("destroy: a reader blocked in WSS_read returned LWIP_WS_ERR_CLOSED %.1f ms after "
-             "WSS_destructor", reader_end - destroyed_at);
-    } else {
-        FAIL("destroy: reader %s after %.1f ms", WSS_errorText(reader_rc),
-             reader_end - destroyed_at);
-    }
-    int rc = WSS_read(&pool[i], buf, sizeof buf, NULL, 100);
-    int wrc = WSS_writeBlocking(&pool[i], "late", 4, 1, 100);
-    if (rc == LWIP_WS_ERR_NOT_CONSTRUCTED && wrc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
-        PASS("destroy: WSS_read and WSS_writeBlocking afterwards return LWIP_WS_ERR_NOT_CONSTRUCTED");
-    } else {
-        FAIL("destroy: afterwards read %s, write %s", WSS_errorText(rc), WSS_errorText(wrc));
-    }
-    LOCK_TCPIP_CORE();
-    used[i] = 0;
-    UNLOCK_TCPIP_CORE();
-}
-
-static void quit(void)
-{
-    LOCK_TCPIP_CORE();
     for (int i = 0; i < MAXC; i++) {
         if (used[i]) {
             WSS_destructor(&pool[i]);
             used[i] = 0;
         }
     }
-    uint32_t heap = lwipws_heapBytes();
-    long pbufs = (long)lwip_stats.memp[MEMP_PBUF_POOL]->used;
-    UNLOCK_TCPIP_CORE();
+    end_heap = lwipws_heapBytes();
+    end_pbufs = (long)lwip_stats.memp[MEMP_PBUF_POOL]->used;
+}
+
+static void quit(void)
+{
+    in_core(release_all, NULL);
+    uint32_t heap = end_heap;
+    long pbufs = end_pbufs;
     if (heap == 0) {
         PASS("end: the library holds no heap (lwipws_heapBytes 0)");
     } else {
@@ -497,6 +368,7 @@ static void orchestrator(void *arg)
         case K_BLOCK: scenario_block(i); break;
         case K_ECHO: scenario_echo(i); break;
         case K_DESTROY: scenario_destroy(i); break;
+        case K_BIG: scenario_big(i); break;
         default: quit(); break;
         }
     }
@@ -514,73 +386,54 @@ static void watchdog(void *arg)
 }
 
 /* ---- misuse: a task calls the library without the core lock ---------------------------------- */
+static WSS misuse_wss;
+static WSSCB misuse_cb;
+static int misuse_rc, misuse_valid;
+
+static void misuse_construct(void *arg) /* core */
+{
+    (void)arg;
+    (void)WSSCB_constructor(&misuse_cb, onFrame, onClose, NULL);
+    misuse_rc = WSS_constructor(&misuse_wss, &misuse_cb, 256, 256);
+    misuse_valid = WSS_isValid(&misuse_wss);
+}
+
 static void misuse_task(void *arg)
 {
     (void)arg;
-    static WSS w;
-    static WSSCB mcb;
-    LOCK_TCPIP_CORE();
-    (void)WSSCB_constructor(&mcb, onFrame, onClose, NULL);
-    int rc = WSS_constructor(&w, &mcb, 256, 256);
-    int valid = WSS_isValid(&w);
-    UNLOCK_TCPIP_CORE();
-    printf("locked calls: constructor %s, isValid %d\n", WSS_errorText(rc), valid);
+    in_core(misuse_construct, NULL);
+    printf("locked calls: constructor %s, isValid %d\n", WSS_errorText(misuse_rc), misuse_valid);
     fflush(stdout);
-    rc = WSS_write(&w, "x", 1, 1); /* no lock: LWIP_ASSERT_CORE_LOCKED fires */
+    int rc = WSS_write(&misuse_wss, "x", 1, 1); /* no lock: LWIP_ASSERT_CORE_LOCKED fires */
     printf("unlocked call returned %s: the check did not fire\n", WSS_errorText(rc));
     fflush(NULL);
     _exit(0);
 }
 
+static int nested_rc;
+
+static void start_listener(void *arg) /* core */
+{
+    int *rc = arg;
+    /* A task call made in core context (the tcpip thread itself when LWIP_TCPIP_CORE_LOCKING
+     * is 0, thanks to LWIP_WS_IN_TCPIP_THREAD(); a task holding the recursive core lock when
+     * 1) runs at once instead of waiting for itself. */
+    static WSS never;
+    nested_rc = WSS_closeFromTask(&never, 1000);
+    (void)WSSCB_constructor(&cb, onFrame, onClose, NULL);
+    cb.chunkFp = onChunk;
+    *rc = WSListener_constructor(&listener, onRequest);
+    if (*rc == LWIP_WS_OK) {
+        *rc = WSListener_setLimits(&listener, 64, 4096);
+    }
+    if (*rc == LWIP_WS_OK) {
+        *rc = WSListener_listen(&listener, NULL, 80);
+    }
+}
+
 static void tcpip_up(void *arg)
 {
     xSemaphoreGive((SemaphoreHandle_t)arg);
-}
-
-/* ---- LWIP_TCPIP_CORE_LOCKING 0: the task calls refuse ---------------------------------------- */
-static WSS nl_wss;
-static WSSCB nl_cb;
-
-static void nolock_construct(void *arg) /* tcpip thread */
-{
-    (void)WSSCB_constructor(&nl_cb, onFrame, onClose, NULL);
-    int rc = WSS_constructor(&nl_wss, &nl_cb, 256, 256);
-    if (rc == LWIP_WS_OK) {
-        rc = WSS_setReadQueue(&nl_wss, 4);
-    }
-    if (rc == LWIP_WS_ERR_UNSUPPORTED) {
-        PASS("no core locking: WSS_setReadQueue returns LWIP_WS_ERR_UNSUPPORTED");
-    } else {
-        FAIL("no core locking: WSS_setReadQueue returned %s", WSS_errorText(rc));
-    }
-    xSemaphoreGive((SemaphoreHandle_t)arg);
-}
-
-static void nolock_task(void *arg)
-{
-    (void)arg;
-    SemaphoreHandle_t done = xSemaphoreCreateBinary();
-    if (tcpip_callback(nolock_construct, done) != ERR_OK ||
-        xSemaphoreTake(done, pdMS_TO_TICKS(5000)) != pdTRUE) {
-        FAIL("nolock: construct in the tcpip thread");
-        _exit(1);
-    }
-    char buf[8];
-    int rcs[3] = {
-        WSS_writeBlocking(&nl_wss, "x", 1, 1, 100),
-        WSS_read(&nl_wss, buf, sizeof buf, NULL, 100),
-        WSS_closeFromTask(&nl_wss, 1000),
-    };
-    const char *names[3] = { "WSS_writeBlocking", "WSS_read", "WSS_closeFromTask" };
-    for (int k = 0; k < 3; k++) {
-        if (rcs[k] == LWIP_WS_ERR_UNSUPPORTED) {
-            PASS("no core locking: %s from a task returns LWIP_WS_ERR_UNSUPPORTED", names[k]);
-        } else {
-            FAIL("no core locking: %s returned %s", names[k], WSS_errorText(rcs[k]));
-        }
-    }
-    fflush(NULL);
-    _exit(failures == 0 ? 0 : 1);
 }
 
 /* ---- start-up ------------------------------------------------------------------------------------ */
@@ -594,11 +447,6 @@ static void start_task(void *arg)
         fflush(NULL);
         _exit(2);
     }
-    if (!strcmp(mode, "nolock")) {
-        xTaskCreate(nolock_task, "nolock", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
-        vTaskDelete(NULL);
-        return;
-    }
     if (!strcmp(mode, "misuse")) {
         xTaskCreate(misuse_task, "misuse", TASK_STACK, NULL, tskIDLE_PRIORITY + 2, NULL);
         vTaskDelete(NULL);
@@ -610,16 +458,14 @@ static void start_task(void *arg)
         _exit(2);
     }
     accepted = xQueueCreate(MAXC * 2, sizeof(int));
-    LOCK_TCPIP_CORE();
-    (void)WSSCB_constructor(&cb, onFrame, onClose, NULL);
-    int rc = WSListener_constructor(&listener, onRequest);
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_setLimits(&listener, 64, 4096);
+    int rc = 0;
+    in_core(start_listener, &rc);
+    if (nested_rc == LWIP_WS_ERR_NOT_CONSTRUCTED) {
+        PASS("a task call made in core context returns at once (WSS_closeFromTask: %s)",
+             WSS_errorText(nested_rc));
+    } else {
+        FAIL("a task call made in core context returned %s", WSS_errorText(nested_rc));
     }
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_listen(&listener, NULL, 80);
-    }
-    UNLOCK_TCPIP_CORE();
     if (rc != LWIP_WS_OK) {
         printf("FAIL listen: %s\n", WSS_errorText(rc));
         fflush(NULL);
@@ -633,10 +479,9 @@ static void start_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse") &&
-                     strcmp(argv[1], "nolock")) ||
+    if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "misuse")) ||
         (!strcmp(argv[1], "serve") && argc < 3)) {
-        fprintf(stderr, "usage: app serve PORT | app misuse | app nolock\n");
+        fprintf(stderr, "usage: app serve PORT | app misuse\n");
         return 2;
     }
     if (argc > 2) {

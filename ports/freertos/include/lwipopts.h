@@ -29,6 +29,11 @@ void sys_unlock_tcpip_core(void);
 #define LWIP_MARK_TCPIP_THREAD()        sys_mark_tcpip_thread()
 #define LOCK_TCPIP_CORE()               sys_lock_tcpip_core()
 #define UNLOCK_TCPIP_CORE()             sys_unlock_tcpip_core()
+/* With LWIP_TCPIP_CORE_LOCKING 0, lwip-ws's task calls post their work to the tcpip
+ * thread and wait; this tells them when they already are that thread (run at once
+ * instead of waiting on themselves). Optional. */
+int sys_in_tcpip_thread(void);
+#define LWIP_WS_IN_TCPIP_THREAD()       sys_in_tcpip_thread()
 
 /* The tcpip thread. */
 #define TCPIP_THREAD_NAME               "tcpip"

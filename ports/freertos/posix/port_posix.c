@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "FreeRTOS.h"
+#include "semphr.h"
 #include "task.h"
 
 #include "lwip/etharp.h"
@@ -67,57 +68,111 @@ static err_t slirp_netif_init(struct netif *nif)
     return ERR_OK;
 }
 
-/* The driver task: polls slirp's host sockets and timers under the core lock, and posts
- * the frames slirp produced to the tcpip thread (tcpip_input: its mailbox). */
-static void slirp_task(void *arg)
+#if !LWIP_TCPIP_CORE_LOCKING
+struct core_job {
+    void (*fn)(void *);
+    void *arg;
+    SemaphoreHandle_t done;
+};
+
+static void run_job(void *p) /* tcpip thread */
+{
+    struct core_job *j = p;
+    j->fn(j->arg);
+    xSemaphoreGive(j->done);
+}
+#endif
+
+void posix_in_core(void (*fn)(void *), void *arg)
+{
+#if LWIP_TCPIP_CORE_LOCKING
+    LOCK_TCPIP_CORE();
+    fn(arg);
+    UNLOCK_TCPIP_CORE();
+#else
+    struct core_job job = { fn, arg, xSemaphoreCreateBinary() };
+    if (job.done == NULL || tcpip_callback(run_job, &job) != ERR_OK) {
+        fprintf(stderr, "posix_in_core: tcpip_callback failed\n");
+        abort();
+    }
+    xSemaphoreTake(job.done, portMAX_DELAY);
+    vSemaphoreDelete(job.done);
+#endif
+}
+
+/* One poll of slirp's host sockets and timers, in core context; the frames slirp produced
+ * go to lwIP: posted to the tcpip thread (tcpip_input) under the core lock, or straight
+ * to ethernet_input when this already runs in the tcpip thread (no core locking). */
+static void slirp_poll(void *arg)
 {
     struct netif *nif = arg;
     struct slirp_glue *g = nif->state;
     static unsigned char frame[FRAME_MAX];
+    int rc = slirp_glue_wait(g, 0);
+    long n;
+    while (rc == 0 && (n = slirp_glue_next_frame(g, frame, sizeof frame)) >= 0) {
+        if (n == 0 || n > (long)sizeof frame) {
+            continue;
+        }
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
+        if (p == NULL) {
+            continue; /* dropped: TCP retransmits */
+        }
+        pbuf_take(p, frame, (u16_t)n);
+#if LWIP_TCPIP_CORE_LOCKING
+        err_t err = nif->input(p, nif);
+#else
+        err_t err = ethernet_input(p, nif);
+#endif
+        if (err != ERR_OK) {
+            pbuf_free(p);
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "slirp: poll failed\n");
+    }
+}
+
+/* The driver task: one poll per tick, in core context (slirp is not thread-safe; the
+ * tcpip thread feeds it through slirp_linkoutput). */
+static void slirp_task(void *arg)
+{
     for (;;) {
-        LOCK_TCPIP_CORE();
-        int rc = slirp_glue_wait(g, 0);
-        long n;
-        while (rc == 0 && (n = slirp_glue_next_frame(g, frame, sizeof frame)) >= 0) {
-            if (n == 0 || n > (long)sizeof frame) {
-                continue;
-            }
-            struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
-            if (p == NULL) {
-                continue; /* dropped: TCP retransmits */
-            }
-            pbuf_take(p, frame, (u16_t)n);
-            if (nif->input(p, nif) != ERR_OK) {
-                pbuf_free(p);
-            }
-        }
-        UNLOCK_TCPIP_CORE();
-        if (rc != 0) {
-            fprintf(stderr, "slirp: poll failed\n");
-        }
+        posix_in_core(slirp_poll, arg);
         vTaskDelay(1);
+    }
+}
+
+struct slirp_add {
+    struct netif *nif;
+    struct slirp_glue *g;
+    ip4_addr_t ip, mask, gw;
+    struct netif *ok;
+};
+
+static void slirp_add(void *arg) /* core */
+{
+    struct slirp_add *a = arg;
+    a->ok = netif_add(a->nif, &a->ip, &a->mask, &a->gw, a->g, slirp_netif_init, tcpip_input);
+    if (a->ok != NULL) {
+        netif_set_default(a->nif);
+        netif_set_link_up(a->nif);
+        netif_set_up(a->nif); /* gratuitous ARP: slirp learns lwIP's MAC */
     }
 }
 
 int posix_slirp_start(struct netif *nif, int host_port, int guest_port, UBaseType_t prio)
 {
-    ip4_addr_t ip, mask, gw;
-    IP4_ADDR(&ip, 10, 0, 2, 15);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    IP4_ADDR(&gw, 10, 0, 2, 2);
-    struct slirp_glue *g = slirp_glue_new(ip4_addr_get_u32(&ip), host_port, guest_port);
-    if (g == NULL) {
+    struct slirp_add a = { .nif = nif };
+    IP4_ADDR(&a.ip, 10, 0, 2, 15);
+    IP4_ADDR(&a.mask, 255, 255, 255, 0);
+    IP4_ADDR(&a.gw, 10, 0, 2, 2);
+    a.g = slirp_glue_new(ip4_addr_get_u32(&a.ip), host_port, guest_port);
+    if (a.g == NULL) {
         return -1;
     }
-    LOCK_TCPIP_CORE();
-    struct netif *ok = netif_add(nif, &ip, &mask, &gw, g, slirp_netif_init, tcpip_input);
-    if (ok != NULL) {
-        netif_set_default(nif);
-        netif_set_link_up(nif);
-        netif_set_up(nif); /* gratuitous ARP: slirp learns lwIP's MAC */
-    }
-    UNLOCK_TCPIP_CORE();
-    if (ok == NULL) {
+    posix_in_core(slirp_add, &a);
+    if (a.ok == NULL) {
         return -1;
     }
     if (xTaskCreate(slirp_task, "slirp", configMINIMAL_STACK_SIZE * 4, nif, prio, NULL) != pdPASS) {

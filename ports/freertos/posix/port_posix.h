@@ -10,4 +10,8 @@
  * after tcpip_init has finished. 0, or -1 (message on stderr). */
 int posix_slirp_start(struct netif *nif, int host_port, int guest_port, UBaseType_t prio);
 
+/* Runs fn(arg) in lwIP's core context from a task: under the core lock, or (built with
+ * LWIP_TCPIP_CORE_LOCKING 0) in the tcpip thread (tcpip_callback) while the task waits. */
+void posix_in_core(void (*fn)(void *), void *arg);
+
 #endif
