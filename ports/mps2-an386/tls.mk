@@ -82,10 +82,12 @@ $(OUT)/liblwip-tls.a: $(TLS_LWIP_OBJS)
 $(TLS_CERT_DIR)/server.pem:
 	$(ROOT)/tests/tls/make-certs.sh $(TLS_CERT_DIR)
 
-$(OUT)/gen/tls_cert.h: $(TLS_CERT_DIR)/server.pem
+# Remade every run, replaced only when it differs: TLS_CERT_DIR may change between runs
+# (scripts/test-firmware-tls makes a certificate each time).
+$(OUT)/gen/tls_cert.h: $(TLS_CERT_DIR)/server.pem FORCE
 	@mkdir -p $(dir $@)
 	cd $(TLS_CERT_DIR) && xxd -i server.pem > $@.tmp && xxd -i server.key >> $@.tmp
-	mv $@.tmp $@
+	cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 $(OUT)/rust-tls/liblwip_ws.a: FORCE
 	@mkdir -p $(dir $@)
