@@ -8,7 +8,8 @@
         close) and one https page, verifying the server against CA_PEM.
     tls_bench.py report LOG
         mbedTLS's heap per connection and the handshake's instructions from the image's
-        "tls: connection peak" lines (QEMU run with -icount shift=0).
+        "tls: connection peak" lines (QEMU run with -icount shift=0), and a line
+        "TARGET<TAB>target<TAB>measured<TAB>met|**missed**" like benches/lwip.rs's.
 """
 import asyncio
 import os
@@ -122,6 +123,10 @@ def report(log):
           " handshake and 16 KiB echo)")
     print(f"  per connection, held while open {held:7d} B  ({held / 1024:.1f} KiB)")
     print(f"  connections measured alone      {len(single):7d}")
+    verdict = "met" if peak <= 30 * 1024 else "**missed**"
+    target = "peak heap per TLS connection ≤ 30 KiB (firmware configuration)"
+    print(f"TARGET\t{target}\t{peak} B ({peak / 1024:.1f} KiB): mbedTLS + altcp_tls state, "
+          f"handshake and 16 KiB echo, Cortex-M4 image\t{verdict}")
     print("TLS handshake, server side, ECDHE-ECDSA P-256 (QEMU -icount shift=0: the virtual "
           "clock counts instructions):")
     print(f"  median                          {hs / 1000:7.1f} M instructions "

@@ -122,6 +122,27 @@ def check_random_bytes():
     ends(os.urandom(2048))
 
 
+def client_hello():
+    """The first flight of a real TLS client (Python's), without a socket."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = context().wrap_bio(inc, out, server_hostname=HOST)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def check_stalled_handshake():
+    """Half a ClientHello, then silence: dropped at the image's 3 s handshake timeout."""
+    hello = client_hello()
+    assert len(hello) > 100, f"ClientHello of {len(hello)} bytes"
+    started = time.monotonic()
+    ends(hello[: len(hello) // 2])
+    took = time.monotonic() - started
+    assert took > 2, f"dropped after {took:.1f} s, before the handshake timeout"
+
+
 CHECKS = [
     ("https-page", check_page),
     ("untrusted-refused", check_untrusted),
@@ -133,6 +154,7 @@ CHECKS = [
     ("wss-close-server-4001", check_close_server),
     ("bad-plain-http", check_plain_http),
     ("bad-random-bytes", check_random_bytes),
+    ("stalled-handshake-dropped-at-timeout", check_stalled_handshake),
     ("wss-text-after-bad-input", check_text),
 ]
 

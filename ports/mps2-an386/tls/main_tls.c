@@ -5,6 +5,7 @@
  *   GET /      the page (examples/chat/index.html)
  *   GET /echo  WebSocket echo: every message goes back with its type; the text
  *              "close:CODE" makes the server close with CODE
+ * A peer has 3 s for the TLS handshake and its request (WSListener_setHandshakeTimeout).
  * The certificate and key are compiled in (gen/tls_cert.h, made by tls.mk from
  * TLS_CERT_DIR: test certificates only). Randomness comes from tls/entropy_test_only.c.
  *
@@ -32,6 +33,7 @@
 
 #define SLOTS 4
 #define PORT 443
+#define HANDSHAKE_MS 3000
 
 static WSListener listener;
 static WSTlsConfig *config;
@@ -124,6 +126,9 @@ static int serve(void)
     printf("tls: configuration %lu B in %lu blocks\n", (unsigned long)h.liveBytes,
            (unsigned long)h.liveBlocks);
     rc = WSListener_constructor(&listener, onRequest);
+    if (rc == LWIP_WS_OK) { /* TLS handshake + request within HANDSHAKE_MS, or dropped */
+        rc = WSListener_setHandshakeTimeout(&listener, HANDSHAKE_MS);
+    }
     if (rc == LWIP_WS_OK) {
         rc = WSListener_listenTls(&listener, NULL, PORT, config);
     }
