@@ -25,8 +25,9 @@ TLS_HEADERS  := $(wildcard $(TLS_DIR)/*.h) $(HEADERS)
 TLS_TARGET_DIR := $(CARGO_TARGET_DIR)/fw-tls
 TLS_RUST_OUT   := $(TLS_TARGET_DIR)/$(RUST_TARGET)/$(RUST_PROFILE)/liblwip_ws.a
 TLS_RUST_ENV   := LWIP_DIR=$(LWIP_DIR) LWIP_INCLUDE_DIRS=$(TLS_DIR):$(PORT_DIR)/include \
-                  LWIP_CFLAGS="$(ARCH) -I$(MBEDTLS_DIR)/include" LWIP_DEFINES='MBEDTLS_CONFIG_FILE=<mbedtls_config_fw.h>' \
-                  LWIP_COMPILE=0 CC_thumbv7em_none_eabihf=$(CC) AR_thumbv7em_none_eabihf=$(AR) \
+                  LWIP_CFLAGS="$(ARCH) -I$(MBEDTLS_DIR)/include" \
+                  LWIP_DEFINES='MBEDTLS_CONFIG_FILE=<mbedtls_config_fw.h>' LWIP_COMPILE=0 \
+                  CC_thumbv7em_none_eabihf=$(CC) AR_thumbv7em_none_eabihf=$(AR) \
                   CARGO_TARGET_DIR=$(TLS_TARGET_DIR)
 FEATURES_tls := lwip,firmware,listener,tls
 

@@ -9,12 +9,13 @@
  * The certificate and key are compiled in (gen/tls_cert.h, made by tls.mk from
  * TLS_CERT_DIR: test certificates only). Randomness comes from tls/entropy_test_only.c.
  *
- * After each TLS connection (when mbedTLS holds only the configuration again) it prints
- *   tls: connection peak P B, held H B, handshake T us (N done)
- * P: the most mbedTLS + altcp_tls bytes the connection held at once (handshake
- * included); H: what it held once open (after the handshake, at the WebSocket upgrade;
- * 0: no upgrade); T: virtual time spent in mbedtls_ssl_handshake (with QEMU's
- * -icount shift=0: thousands of instructions). A 'q' on the console stops it (exit 0
+ * Whenever the last open TLS connection has ended it prints (tls/tls_port.h)
+ *   tls: connection peak P B, held H B, handshake T us (N done)[, C connections at once]
+ * P: the most mbedTLS + altcp_tls bytes held at once above the idle level (handshake
+ * included); H: what the last upgraded connection held once open (at its WebSocket
+ * upgrade, after the handshake; 0: no upgrade); T: virtual time spent in
+ * mbedtls_ssl_handshake (with QEMU's -icount shift=0: thousands of instructions);
+ * C: connections that overlapped (P is then theirs together). A 'q' on the console stops it (exit 0
  * when mbedTLS's heap is back to zero).
  */
 #include <signal.h>
