@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echo_frames.h"
 #include "hostnet.h"
 #include "lwip/tcp.h"
 #include "lwip_ws.h"
@@ -19,27 +20,6 @@
 static WSSCB cb;
 static WSS slots[SLOTS];
 static unsigned char busy[SLOTS];
-static volatile sig_atomic_t stop;
-
-static void onSignal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-static void onFrame(WSSCB *o, WSS *wss, void *data, int len, int isTxt)
-{
-    int rc;
-    (void)o;
-    if (isTxt && len > 6 && len < 12 && strncmp((const char *)data, "close:", 6) == 0) {
-        rc = WSS_close(wss, atoi((const char *)data + 6));
-    } else {
-        rc = WSS_write(wss, data, len, isTxt);
-    }
-    if (rc != LWIP_WS_OK) {
-        printf("echo: %s\n", WSS_errorText(rc));
-    }
-}
 
 static void onClose(WSSCB *o, WSS *wss, int status)
 {

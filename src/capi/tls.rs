@@ -248,7 +248,8 @@ pub unsafe extern "C" fn WSTls_verifyError(buf: *mut c_char, bufLen: c_int) -> c
 /// (`WSListener_setLimits`). Plain and TLS listeners run side by side (one `WSListener`
 /// each). Each TLS connection costs mbedTLS's session memory besides the library's
 /// (about 34–45 KiB with mbedTLS's default 16 KiB record buffers: lower
-/// `MBEDTLS_SSL_IN_CONTENT_LEN`/`MBEDTLS_SSL_OUT_CONTENT_LEN` in firmware), from lwIP's
+/// `MBEDTLS_SSL_IN_CONTENT_LEN`/`MBEDTLS_SSL_OUT_CONTENT_LEN` in firmware; 23 KiB at the
+/// peak with `ports/mps2-an386/tls/mbedtls_config_fw.h`, see README), from lwIP's
 /// heap when mbedTLS is built with `MBEDTLS_PLATFORM_MEMORY` (lwIP's
 /// `altcp_tls_mbedtls_mem.c`), else from the C library; it is not part of
 /// `lwipws_setHeapBudget`.

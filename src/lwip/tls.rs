@@ -9,9 +9,12 @@
 //! done. lwIP's port sets `MBEDTLS_SSL_VERIFY_OPTIONAL`, so a handshake completes whatever
 //! the certificate: the check here is what refuses an untrusted, expired or misnamed one.
 
+#[cfg(feature = "client")]
 use core::ffi::c_char;
 
-use super::conn::{self, Conn, OpError, TLS_VERIFY};
+use super::conn::OpError;
+#[cfg(feature = "client")]
+use super::conn::{self, Conn, TLS_VERIFY};
 use super::sys;
 
 /// lwip-sys's TLS configuration (`lwipws_tls_config`).
