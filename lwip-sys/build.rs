@@ -118,7 +118,9 @@ fn main() {
         lib.file(unix_port.join("port.c"));
     }
     lib.compile(if compile { "lwip" } else { "lwipws_shim" });
-    if compile && tls {
+    if compile && tls && env::var_os("CARGO_FEATURE_TLS_COUNT").is_some() {
+        link_counted_mbedtls(&build);
+    } else if compile && tls {
         for name in ["mbedtls", "mbedx509", "mbedcrypto"] {
             println!("cargo:rustc-link-lib={name}");
         }
@@ -374,4 +376,36 @@ fn abi_args(build: &cc::Build, target: &str) -> Vec<String> {
         args.push("-fshort-wchar".to_owned());
     }
     args
+}
+
+/// Feature `tls-count`: copies of the system's static mbedTLS archives whose calloc/free
+/// references are renamed to `lwipws_mbedtls_calloc`/`lwipws_mbedtls_free` (the program
+/// defines them), linked statically.
+fn link_counted_mbedtls(build: &cc::Build) {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let compiler = build.get_compiler();
+    for name in ["mbedtls", "mbedx509", "mbedcrypto"] {
+        let file = format!("lib{name}.a");
+        let found = Command::new(compiler.path())
+            .arg(format!("-print-file-name={file}"))
+            .output()
+            .expect("run the C compiler");
+        let src = PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
+        assert!(
+            src.is_absolute() && src.exists(),
+            "tls-count: {file} not found (install libmbedtls-dev)"
+        );
+        println!("cargo:rerun-if-changed={}", src.display());
+        let dst = out.join(format!("lib{name}_counted.a"));
+        let status = Command::new("objcopy")
+            .args(["--redefine-sym", "calloc=lwipws_mbedtls_calloc"])
+            .args(["--redefine-sym", "free=lwipws_mbedtls_free"])
+            .arg(&src)
+            .arg(&dst)
+            .status()
+            .expect("run objcopy");
+        assert!(status.success(), "objcopy {} failed", src.display());
+        println!("cargo:rustc-link-lib=static={name}_counted");
+    }
+    println!("cargo:rustc-link-search=native={}", out.display());
 }

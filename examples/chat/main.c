@@ -1,6 +1,7 @@
 /*
  * chat SPEC [PORT] [--seconds N] [--max-message BYTES] [--budget BYTES]
  *      [--allow-origin LIST]
+ * chat-tls SPEC [PORT] [--tls TLSPORT CERT KEY] [options as above]
  *
  * One lwIP port serves a page and two WebSocket endpoints (WSListener):
  *   GET /      the page in index.html (a small chat/echo client)
@@ -12,6 +13,12 @@
  * SPEC is a hostnet network (hostnet.h): "slirp:HOSTPORT:GUESTPORT", "tap:IF:IP:HOSTIP"
  * or "loop"; PORT is lwIP's port (default: slirp's GUESTPORT, else 80). Runs until
  * SIGINT/SIGTERM or for N seconds, then shuts down cleanly.
+ *
+ * Built with -DCHAT_TLS (build/examples/chat-tls: the library with feature `tls`),
+ * --tls also serves the same page and endpoints as https:// and wss:// on lwIP's TLSPORT
+ * (WSListener_listenTls; certificate chain CERT and key KEY, PEM files), with the same
+ * policy; both ports share one chat room. E.g. SPEC "slirp:8080:80:8443:443" forwards
+ * both.
  *
  * Hostile-network policy: all connections share one heap budget (--budget, default
  * 4 MiB; 0: unlimited); WebSocket upgrades are accepted only from the origins in
@@ -57,6 +64,13 @@ static unsigned long accepted, rejectedFull, rejectedOther, dropped, closed, ech
 static volatile sig_atomic_t stop;
 
 static Endpoint chat, echo;
+
+#ifdef CHAT_TLS
+static WSListener tlsListener;
+static WSTlsConfig *tlsConfig;
+static int tlsPort;
+static const char *tlsCert, *tlsKey;
+#endif
 
 static void onSignal(int sig)
 {
@@ -324,6 +338,9 @@ static void shutdownAll(void)
 {
     int i, rounds;
     WSListener_destructor(&listener);
+#ifdef CHAT_TLS
+    WSListener_destructor(&tlsListener);
+#endif
     for (i = 0; i < POOL_SIZE; i++) {
         if (slotEndpoint[i] != NULL && WSS_close(&pool[i], 1001) != LWIP_WS_OK) {
             WSS_destructor(&pool[i]); /* not open yet or closing: abort it */
@@ -337,25 +354,42 @@ static void shutdownAll(void)
         WSS_destructor(&pool[i]);
         slotEndpoint[i] = NULL;
     }
+#ifdef CHAT_TLS
+    WSTls_freeConfig(tlsConfig); /* after every listener and connection using it */
+    tlsConfig = NULL;
+#endif
 }
 
 static int usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s SPEC [PORT] [--seconds N] [--max-message BYTES] [--budget BYTES]\n"
-            "       [--allow-origin ORIGIN[,ORIGIN...] | --allow-origin '*']\n",
+            "       [--allow-origin ORIGIN[,ORIGIN...] | --allow-origin '*']\n"
+#ifdef CHAT_TLS
+            "       [--tls TLSPORT CERT.pem KEY.pem]\n"
+#endif
+            ,
             argv0);
     return 2;
 }
 
-/* The URL the host reaches: slirp forwards 127.0.0.1:HOSTPORT; tap has lwIP's own
- * address; loop is lwIP's loopback. */
-static void printReady(const char *spec, int port)
+/* The URL the host reaches: slirp forwards 127.0.0.1:HOSTPORT (the pair whose GUESTPORT
+ * is lwIP's port); tap has lwIP's own address; loop is lwIP's loopback. */
+static void printReady(const char *spec, int port, const char *scheme)
 {
     char ip[64] = "127.0.0.1";
     int hostPort = port;
     if (strncmp(spec, "slirp:", 6) == 0) {
-        hostPort = atoi(spec + 6);
+        const char *p = spec + 5;
+        while (p != NULL && *p == ':') {
+            int h = atoi(p + 1);
+            p = strchr(p + 1, ':');
+            if (p != NULL && atoi(p + 1) == port) {
+                hostPort = h;
+                break;
+            }
+            p = p != NULL ? strchr(p + 1, ':') : NULL;
+        }
     } else if (strncmp(spec, "tap:", 4) == 0) {
         const char *p = strchr(spec + 4, ':');
         size_t n = p != NULL ? strcspn(p + 1, ":/") : 0;
@@ -364,8 +398,72 @@ static void printReady(const char *spec, int port)
             ip[n] = '\0';
         }
     }
-    printf("ready http://%s:%d/\n", ip, hostPort);
+    printf("ready %s://%s:%d/\n", scheme, ip, hostPort);
 }
+
+/* The policy both ports share: waiting slots and request size, allowed origins. */
+static int setUpListener(WSListener *l)
+{
+    int rc = WSListener_constructor(l, onRequest);
+    if (rc == LWIP_WS_OK) {
+        rc = WSListener_setLimits(l, 64, 4096);
+    }
+    if (rc == LWIP_WS_OK) {
+        rc = WSListener_setOrigins(l, allowOrigin);
+    }
+    return rc;
+}
+
+#ifdef CHAT_TLS
+/* A PEM file (at most 64 KiB) into a heap buffer with its NUL; *len counts the NUL.
+ * NULL when missing, empty or too long. */
+static char *readPem(const char *path, long *len)
+{
+    enum { PEM_MAX = 64 * 1024 };
+    char *buf = malloc(PEM_MAX);
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    if (buf != NULL && f != NULL) {
+        n = fread(buf, 1, PEM_MAX, f);
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    if (n == 0 || n == PEM_MAX) {
+        fprintf(stderr, "chat: cannot read %s (missing, empty or over 64 KiB)\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = (long)n + 1;
+    return buf;
+}
+
+/* The TLS listener on tlsPort with the certificate chain and key from tlsCert/tlsKey. */
+static int listenTls(void)
+{
+    long certLen = 0, keyLen = 0;
+    char *cert = readPem(tlsCert, &certLen);
+    char *key = readPem(tlsKey, &keyLen);
+    int rc = LWIP_WS_ERR_ARG;
+    if (cert != NULL && key != NULL) {
+        rc = WSTls_serverConfig(cert, (int)certLen, key, (int)keyLen, NULL, &tlsConfig);
+    }
+    free(cert); /* the configuration keeps its own copy */
+    free(key);
+    if (rc == LWIP_WS_OK) {
+        rc = setUpListener(&tlsListener);
+    }
+    if (rc == LWIP_WS_OK) {
+        rc = WSListener_listenTls(&tlsListener, NULL, (uint16_t)tlsPort, tlsConfig);
+    }
+    if (rc != LWIP_WS_OK) {
+        fprintf(stderr, "chat: TLS on port %d (%s, %s): %s\n", tlsPort, tlsCert, tlsKey,
+                WSS_errorText(rc));
+    }
+    return rc;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -379,8 +477,8 @@ int main(int argc, char **argv)
     i = 2;
     if (argc > 2 && strncmp(argv[2], "--", 2) != 0) {
         port = atoi(argv[i++]);
-    } else { /* default: slirp's guest port, else 80 */
-        const char *guest = strncmp(argv[1], "slirp:", 6) == 0 ? strrchr(argv[1], ':') : NULL;
+    } else { /* default: slirp's (first) guest port, else 80 */
+        const char *guest = strncmp(argv[1], "slirp:", 6) == 0 ? strchr(argv[1] + 6, ':') : NULL;
         port = guest != NULL ? atoi(guest + 1) : 80;
     }
     for (; i < argc; i++) {
@@ -392,6 +490,15 @@ int main(int argc, char **argv)
             budget = strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--allow-origin") == 0 && i + 1 < argc) {
             allowOrigin = argv[++i];
+#ifdef CHAT_TLS
+        } else if (strcmp(argv[i], "--tls") == 0 && i + 3 < argc) {
+            tlsPort = atoi(argv[++i]);
+            tlsCert = argv[++i];
+            tlsKey = argv[++i];
+            if (tlsPort <= 0 || tlsPort > 65535 || tlsPort == port) {
+                return usage(argv[0]);
+            }
+#endif
         } else {
             return usage(argv[0]);
         }
@@ -415,13 +522,7 @@ int main(int argc, char **argv)
     }
     rc = lwipws_setHeapBudget((uint32_t)budget);
     if (rc == LWIP_WS_OK) {
-        rc = WSListener_constructor(&listener, onRequest);
-    }
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_setLimits(&listener, 64, 4096);
-    }
-    if (rc == LWIP_WS_OK) {
-        rc = WSListener_setOrigins(&listener, allowOrigin);
+        rc = setUpListener(&listener);
     }
     if (rc == LWIP_WS_OK) {
         rc = WSListener_listen(&listener, NULL, (uint16_t)port);
@@ -430,10 +531,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: listen on port %d: %s\n", argv[0], port, WSS_errorText(rc));
         return 1;
     }
+#ifdef CHAT_TLS
+    if (tlsPort != 0 && listenTls() != LWIP_WS_OK) {
+        shutdownAll();
+        return 1;
+    }
+#endif
     printf("policy: heap budget %lu bytes%s, WebSocket origins: %s\n", budget,
            budget == 0 ? " (unlimited)" : "",
            allowOrigin != NULL ? allowOrigin : "same origin (or no Origin header)");
-    printReady(argv[1], port);
+    printReady(argv[1], port, "http");
+#ifdef CHAT_TLS
+    if (tlsPort != 0) {
+        printReady(argv[1], tlsPort, "https");
+    }
+#endif
 
     deadline = time(NULL) + seconds;
     while (!stop && time(NULL) < deadline) {

@@ -66,17 +66,32 @@ static int start_tap(char *args)
     return 0;
 }
 
+/* "HOSTPORT:GUESTPORT" followed by up to HOSTNET_MAX_FORWARDS - 1 more such pairs. */
+#define HOSTNET_MAX_FORWARDS 4
+
 static int start_slirp(char *args)
 {
-    char *hp = strtok(args, ":");
-    char *gp = strtok(NULL, ":");
-    int host_port, guest_port;
-    if (hp == NULL || gp == NULL || strtok(NULL, ":") != NULL ||
-        parse_port(hp, &host_port) < 0 || parse_port(gp, &guest_port) < 0) {
+    int host_port[HOSTNET_MAX_FORWARDS], guest_port[HOSTNET_MAX_FORWARDS];
+    int n = 0, i;
+    char *hp;
+    for (hp = strtok(args, ":"); hp != NULL; hp = strtok(NULL, ":")) {
+        char *gp = strtok(NULL, ":");
+        if (n == HOSTNET_MAX_FORWARDS || gp == NULL || parse_port(hp, &host_port[n]) < 0 ||
+            parse_port(gp, &guest_port[n]) < 0) {
+            return -1;
+        }
+        n++;
+    }
+    if (n == 0) {
         return -1;
     }
-    if (unixport_slirp_add(&hostnet_netif, host_port, guest_port) < 0) {
+    if (unixport_slirp_add(&hostnet_netif, host_port[0], guest_port[0]) < 0) {
         return -2;
+    }
+    for (i = 1; i < n; i++) {
+        if (unixport_slirp_forward(&hostnet_netif, host_port[i], guest_port[i]) < 0) {
+            return -2;
+        }
     }
     kind = HOSTNET_SLIRP;
     return 0;
@@ -111,7 +126,8 @@ int hostnet_start(const char *spec)
     }
     if (r == -1) {
         fprintf(stderr, "hostnet_start: bad spec \"%s\" (want loop, "
-                        "tap:IFNAME:LWIP_IP[/PREFIX]:HOST_IP or slirp:HOSTPORT:GUESTPORT)\n",
+                        "tap:IFNAME:LWIP_IP[/PREFIX]:HOST_IP or "
+                        "slirp:HOSTPORT:GUESTPORT[:HOSTPORT:GUESTPORT...])\n",
                 spec);
     }
     return r;

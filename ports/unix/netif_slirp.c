@@ -47,6 +47,17 @@ int unixport_slirp_add(struct netif *nif, int host_port, int guest_port)
     return unixport_eth_add(nif, "sl", mac, slirp_linkoutput, g, &ip, &mask, &gw);
 }
 
+int unixport_slirp_forward(struct netif *nif, int host_port, int guest_port)
+{
+    if (nif == NULL || nif->state == NULL || host_port <= 0 || host_port > 65535 ||
+        guest_port <= 0 || guest_port > 65535) {
+        fprintf(stderr, "unixport_slirp_forward: bad arguments\n");
+        return -1;
+    }
+    return slirp_glue_forward((struct slirp_glue *)nif->state,
+                              ip4_addr_get_u32(netif_ip4_addr(nif)), host_port, guest_port);
+}
+
 int unixport_slirp_poll(struct netif *nif, int timeout_ms)
 {
     struct slirp_glue *g = (struct slirp_glue *)nif->state;

@@ -172,15 +172,23 @@ struct slirp_glue *slirp_glue_new(uint32_t guest_ip, int host_port, int guest_po
         free(g);
         return NULL;
     }
-    struct in_addr host = { .s_addr = htonl(INADDR_LOOPBACK) };
-    struct in_addr guest = { .s_addr = guest_ip };
-    if (slirp_add_hostfwd(g->slirp, 0, host, host_port, guest, guest_port) < 0) {
-        fprintf(stderr, "slirp: cannot forward 127.0.0.1:%d (port in use?)\n", host_port);
+    if (slirp_glue_forward(g, guest_ip, host_port, guest_port) < 0) {
         slirp_cleanup(g->slirp);
         free(g);
         return NULL;
     }
     return g;
+}
+
+int slirp_glue_forward(struct slirp_glue *g, uint32_t guest_ip, int host_port, int guest_port)
+{
+    struct in_addr host = { .s_addr = htonl(INADDR_LOOPBACK) };
+    struct in_addr guest = { .s_addr = guest_ip };
+    if (slirp_add_hostfwd(g->slirp, 0, host, host_port, guest, guest_port) < 0) {
+        fprintf(stderr, "slirp: cannot forward 127.0.0.1:%d (port in use?)\n", host_port);
+        return -1;
+    }
+    return 0;
 }
 
 void slirp_glue_input(struct slirp_glue *g, const void *frame, size_t len)

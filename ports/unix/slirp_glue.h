@@ -17,6 +17,10 @@ struct slirp_glue;
  * NULL on failure (message on stderr). */
 struct slirp_glue *slirp_glue_new(uint32_t guest_ip, int host_port, int guest_port);
 
+/* Also forwards 127.0.0.1:host_port to guest_ip:guest_port. 0, or -1 (message on
+ * stderr; e.g. port in use). */
+int slirp_glue_forward(struct slirp_glue *g, uint32_t guest_ip, int host_port, int guest_port);
+
 /* Hands an Ethernet frame from the guest (lwIP) to slirp. */
 void slirp_glue_input(struct slirp_glue *g, const void *frame, size_t len);
 

@@ -14,7 +14,8 @@ extern "C" {
  *   "tap:IFNAME:LWIP_IP:HOST_IP"    the existing TAP device IFNAME (root); lwIP at
  *                                   LWIP_IP/24 (or LWIP_IP/PREFIX), gateway HOST_IP
  *   "slirp:HOSTPORT:GUESTPORT"      rootless: the host's 127.0.0.1:HOSTPORT reaches lwIP
- *                                   (10.0.2.15) at GUESTPORT
+ *                                   (10.0.2.15) at GUESTPORT; up to 3 more
+ *                                   ":HOSTPORT:GUESTPORT" pairs forward more ports
  * Returns 0, or a negative value with a message on stderr. Call at most once. */
 int hostnet_start(const char *spec);
 

@@ -74,6 +74,10 @@ int unixport_tap_poll(struct netif *nif, int timeout_ms);
  * netif. Returns 0, or a negative value (message on stderr; e.g. port in use). */
 int unixport_slirp_add(struct netif *nif, int host_port, int guest_port);
 
+/* Forwards one more host port, 127.0.0.1:host_port, to lwIP's guest_port on a netif
+ * made by unixport_slirp_add. Returns 0, or a negative value (message on stderr). */
+int unixport_slirp_forward(struct netif *nif, int host_port, int guest_port);
+
 /* Waits up to timeout_ms for host sockets and slirp timers, lets slirp handle them and
  * feeds slirp's output frames to nif->input (outside slirp's callbacks). Returns the
  * number of frames delivered, or a negative value on error. */
