@@ -1,16 +1,20 @@
 """The device dashboard's sensor (examples/chat/dashboard.c) checked with Python `websockets`.
 
-    sensor_check.py URL [--clients N] [--tolerance F]
+    sensor_check.py URL [--clients N] [--tolerance F] [--stall]
 
 URL is the sensor endpoint (ws://HOST:PORT/sensor). Prints one line per check, "PASS name"
 or "FAIL name: why", and exits 0 when all passed. Rates are measured against the host's
 clock: a count within F (default 0.3) of the expected one passes. Leaves the device at
-its starting rate with the output off.
+its starting rate with the output off. --stall adds a page that stops reading (needs a
+path without deep buffers between the host and lwIP, such as TAP: through slirp, the
+host's socket buffers take minutes of readings).
 """
 import asyncio
 import json
+import socket
 import sys
 import time
+import urllib.parse
 
 import websockets
 
@@ -19,6 +23,7 @@ URL = sys.argv[1] if len(sys.argv) > 1 else ""
 ARGS = sys.argv[2:]
 CLIENTS = int(ARGS[ARGS.index("--clients") + 1]) if "--clients" in ARGS else 4
 TOLERANCE = float(ARGS[ARGS.index("--tolerance") + 1]) if "--tolerance" in ARGS else 0.3
+STALL = "--stall" in ARGS
 failed = 0
 
 
@@ -154,6 +159,42 @@ async def check_clients():
             await ws.close()
 
 
+async def check_stalled():
+    """A page that stops reading: its readings are dropped while its send queue is full
+    (the gap shows in "seq"), they resume once it reads again, and another page gets
+    every reading meanwhile."""
+    url = urllib.parse.urlsplit(URL)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # a small TCP window
+    sock.settimeout(TIMEOUT)
+    sock.connect((url.hostname, url.port or 80))
+    sock.setblocking(False)
+    stalled = await asyncio.wait_for(
+        websockets.connect(URL, sock=sock, max_queue=1, ping_interval=None), TIMEOUT)
+    good, hello = await connect()
+    try:
+        start = hello["rate"]
+        await command(good, "rate 200")
+        got = await readings(good, 8.0)  # meanwhile `stalled` reads nothing
+        in_order(got)
+        near(len(got), 8 * 200, "readings of the page that reads")
+        seqs = []
+        end = time.monotonic() + 30
+        while time.monotonic() < end and (not seqs or seqs[-1] < got[-1]["seq"] + 100):
+            m = json.loads(await asyncio.wait_for(stalled.recv(), TIMEOUT))
+            if "seq" in m:
+                seqs.append(m["seq"])
+        lost = sum(b - a - 1 for a, b in zip(seqs, seqs[1:]))
+        assert lost > 0, f"the stalled page lost no readings ({len(seqs)} arrived)"
+        assert seqs[-1] >= got[-1]["seq"] + 100, "its readings did not resume"
+        await command(good, f"rate {start}")
+        return (f"the page that reads got all {len(got)}; the stalled one lost {lost} "
+                f"readings, then its readings resumed")
+    finally:
+        await stalled.close()
+        await good.close()
+
+
 async def case(name, coro):
     global failed
     try:
@@ -170,6 +211,8 @@ async def main():
     await case("sensor-output", check_output())
     await case("sensor-bad-commands", check_bad_commands())
     await case("sensor-clients", check_clients())
+    if STALL:
+        await case("sensor-stalled-page", check_stalled())
     return 1 if failed else 0
 
 
