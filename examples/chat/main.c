@@ -3,8 +3,10 @@
  *      [--allow-origin LIST]
  * chat-tls SPEC [PORT] [--tls TLSPORT CERT KEY] [options as above]
  *
- * One lwIP port serves a page and two WebSocket endpoints (WSListener):
- *   GET /      the page in index.html (a small chat/echo client)
+ * One lwIP port serves two pages and three WebSocket endpoints (WSListener):
+ *   GET /      the device dashboard (dashboard.c, dashboard.html): a simulated sensor
+ *              pushes its readings to /sensor, the page plots them and sends commands
+ *   GET /chat  the page in index.html (a small chat/echo client)
  *   GET /ws    chat: every message is broadcast to every open /ws connection (whole
  *              messages, at most --max-message bytes, default the library's 65536)
  *   GET /echo  echo: every message goes back to its sender with its type, streamed
@@ -32,6 +34,7 @@
 #include <time.h>
 
 #include "hostnet.h"
+#include "dashboard.h"
 #include "lwip_ws.h"
 #include "page.h" /* index_html[], index_html_len: generated from index.html */
 
@@ -307,6 +310,9 @@ static void onRequest(WSListener *l, HttpRequest *req)
 {
     const char *path = HttpRequest_getPath(req);
     (void)l;
+    if (dashboard_request(req, path)) {
+        return; /* "/", "/index.html", "/sensor" */
+    }
     if (strcmp(path, "/ws") == 0 || strcmp(path, "/echo") == 0) {
         if (!HttpRequest_isWebSocket(req)) {
             rejectedOther++;
@@ -315,7 +321,7 @@ static void onRequest(WSListener *l, HttpRequest *req)
         } else {
             upgrade(req, path[1] == 'w' ? &chat : &echo);
         }
-    } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+    } else if (strcmp(path, "/chat") == 0) {
         report("send the page", HttpRequest_respond(req, 200, "text/html; charset=utf-8",
                                                     index_html, (int)index_html_len));
     } else {
@@ -329,7 +335,7 @@ static int openCount(void)
     for (i = 0; i < POOL_SIZE; i++) {
         n += slotEndpoint[i] != NULL;
     }
-    return n;
+    return n + dashboard_openCount();
 }
 
 /* Closes the listener and every connection (waiting up to 2 s for the close
@@ -341,6 +347,7 @@ static void shutdownAll(void)
 #ifdef CHAT_TLS
     WSListener_destructor(&tlsListener);
 #endif
+    dashboard_close();
     for (i = 0; i < POOL_SIZE; i++) {
         if (slotEndpoint[i] != NULL && WSS_close(&pool[i], 1001) != LWIP_WS_OK) {
             WSS_destructor(&pool[i]); /* not open yet or closing: abort it */
@@ -358,6 +365,7 @@ static void shutdownAll(void)
     WSTls_freeConfig(tlsConfig); /* after every listener and connection using it */
     tlsConfig = NULL;
 #endif
+    dashboard_release();
 }
 
 static int usage(const char *argv0)
@@ -537,6 +545,7 @@ int main(int argc, char **argv)
         return 1;
     }
 #endif
+    dashboard_start();
     printf("policy: heap budget %lu bytes%s, WebSocket origins: %s\n", budget,
            budget == 0 ? " (unlimited)" : "",
            allowOrigin != NULL ? allowOrigin : "same origin (or no Origin header)");

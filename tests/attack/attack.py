@@ -514,7 +514,7 @@ async def browser_origin(browser):
     try:
         foreign = await chromium_dom(browser, f"http://127.0.0.1:{server.server_port}/")
         own = await chromium_dom(browser,
-                                 f"http://127.0.0.1:{PORT}/?path=/echo&send=own%20origin")
+                                 f"http://127.0.0.1:{PORT}/chat?path=/echo&send=own%20origin")
     finally:
         server.shutdown()
     result = re.search(r'<p id="r">RESULT:(\w+)</p>', foreign)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Loads the chat page in headless Chromium with ?path=/echo&send=TEXT (the page connects,
-# sends TEXT and shows the echo), saves a screenshot, and checks the rendered page says
-# it is connected and shows the echo. Skips when chromium is not installed.
+# Loads the chat page (/chat) in headless Chromium with ?path=/echo&send=TEXT (the page
+# connects, sends TEXT and shows the echo), saves a screenshot, and checks the rendered
+# page says it is connected and shows the echo. Then the device dashboard (/) over the
+# DevTools protocol (dashboard_cdp.py): the plot moves, the commands round-trip; its
+# screenshot goes next to SCREENSHOT with "-dashboard" added. Skips when chromium is not
+# installed.
 #
 #   tests/interop/browser_check.sh [SCREENSHOT.png]
 set -euo pipefail
@@ -27,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 start_chat "$work/server.log" build/examples/chat "slirp:$port:80" 80 --seconds 120
 
-url="http://127.0.0.1:$port/?path=/echo&send=hello%20from%20chromium"
+url="http://127.0.0.1:$port/chat?path=/echo&send=hello%20from%20chromium"
 flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
     --disable-component-update --disable-sync --user-data-dir="$work/profile"
     --virtual-time-budget=3000)
@@ -51,6 +54,10 @@ if [[ -s $shot ]]; then
     echo "PASS screenshot saved: $shot"
 else
     echo "FAIL no screenshot"
+    failures=$((failures + 1))
+fi
+if ! timeout 300 "$py" "$root/tests/interop/dashboard_cdp.py" "$browser" \
+    "http://127.0.0.1:$port/" "${shot%.png}-dashboard.png"; then
     failures=$((failures + 1))
 fi
 if [[ $failures -ne 0 ]]; then

@@ -230,6 +230,9 @@ async def main():
         ("GET / gets 200 text/html",
          f"GET / HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode(), 200, "Content-Type: text/html",
          True),
+        ("GET /chat (the chat page) gets 200 text/html",
+         f"GET /chat HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode(), 200,
+         "Content-Type: text/html", True),
         ("unknown path gets 404",
          f"GET /nope HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode(), 404, None, True),
     ]

@@ -64,6 +64,10 @@
 #ifndef MEMP_NUM_PBUF
 #define MEMP_NUM_PBUF                   256
 #endif
+/* Timers: lwIP's own plus a few for applications (sys_timeout; the examples' sensor). */
+#ifndef MEMP_NUM_SYS_TIMEOUT
+#define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+#endif
 /* Receive buffers for the TAP and slirp netifs. */
 #ifndef PBUF_POOL_SIZE
 #define PBUF_POOL_SIZE                  256
