@@ -212,23 +212,18 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
     } else {
         key.rotate_left(8 * phase)
     };
+    // Four bytes at a time through `split_first_chunk_mut`: a plain load, XOR and store
+    // per word (unaligned word access is allowed on Cortex-M3/M4/M7), with no iterator
+    // adapters and no 8-byte copies, which thumb at opt-level "z" leaves as calls to
+    // memcpy (measured with scripts/bench-mcu: 9 instructions per byte before, about 1.5
+    // now).
+    let (mut words, rest) = data.split_at_mut(data.len() & !3);
+    while let Some((word, tail)) = core::mem::take(&mut words).split_first_chunk_mut::<4>() {
+        *word = (u32::from_ne_bytes(*word) ^ rotated).to_ne_bytes();
+        words = tail;
+    }
     let k = rotated.to_ne_bytes();
-    let word = u64::from_ne_bytes([k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]]);
-    let mut chunks = data.chunks_exact_mut(32);
-    for chunk in &mut chunks {
-        for lane in chunk.chunks_exact_mut(8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(lane);
-            lane.copy_from_slice(&(u64::from_ne_bytes(w) ^ word).to_ne_bytes());
-        }
-    }
-    let mut lanes = chunks.into_remainder().chunks_exact_mut(8);
-    for lane in &mut lanes {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(lane);
-        lane.copy_from_slice(&(u64::from_ne_bytes(w) ^ word).to_ne_bytes());
-    }
-    for (b, m) in lanes.into_remainder().iter_mut().zip(k.iter().cycle()) {
+    for (b, m) in rest.iter_mut().zip(k) {
         *b ^= m;
     }
 }
