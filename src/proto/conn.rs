@@ -9,8 +9,8 @@ use crate::proto::close::{
     TOO_BIG, TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
-    apply_mask, parse_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
-    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, parse_header, unmask_is_ascii, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD,
+    MAX_HEADER_LEN, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -592,11 +592,14 @@ impl Connection {
         let len = usize::try_from(frame.len).ok()?;
         let end = header_len.checked_add(len)?;
         let piece = input.get_mut(header_len..end)?;
-        if let Some(key) = frame.mask {
-            apply_mask(piece, key, 0);
-        }
+        // Unmasking also tells whether the payload is all ASCII: such text needs no
+        // UTF-8 validation.
+        let ascii = match frame.mask {
+            Some(key) => unmask_is_ascii(piece, key),
+            None => false,
+        };
         let text = frame.opcode == OP_TEXT;
-        if text {
+        if text && !ascii {
             self.utf8.reset();
             if !self.utf8.feed(piece) || !self.utf8.is_complete() {
                 // Undo the unmasking: the general path reads the frame again and fails

@@ -204,33 +204,76 @@ fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
 /// XOR `data` with the masking key (§5.3), where `data` starts `offset` bytes into the
 /// payload (so the key phase is `offset % 4`). Masking and unmasking are the same.
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
+    xor_words(data, phased(key, offset));
+}
+
+/// [`apply_mask`] from the start of a payload that also tells whether the unmasked
+/// payload is all ASCII (then it is valid UTF-8 with no further look), at the cost of
+/// one OR per word.
+pub fn unmask_is_ascii(data: &mut [u8], key: [u8; 4]) -> bool {
+    xor_words(data, phased(key, 0)) & 0x8080_8080 == 0
+}
+
+/// The key as a word whose byte 0 lines up with key byte `offset % 4` (byte order aware).
+fn phased(key: [u8; 4], offset: u64) -> u32 {
     let phase = (offset % 4) as u32;
     let key = u32::from_ne_bytes(key);
-    // Rotate so that byte 0 of `data` lines up with key byte `phase` (byte order aware).
-    let rotated = if cfg!(target_endian = "little") {
+    if cfg!(target_endian = "little") {
         key.rotate_right(8 * phase)
     } else {
         key.rotate_left(8 * phase)
-    };
-    // Four bytes at a time through `split_first_chunk_mut`: a plain load, XOR and store
-    // per word (unaligned word access is allowed on Cortex-M3/M4/M7), with no iterator
-    // adapters and no 8-byte copies, which thumb at opt-level "z" leaves as calls to
-    // memcpy (measured with scripts/bench-mcu: 9 instructions per byte before, about 1.5
-    // now).
+    }
+}
+
+/// XORs `data` with the repeated 4-byte `key` and returns the OR of every result word
+/// (the tail's bytes included). Four bytes at a time through `split_first_chunk_mut`: a
+/// plain load, XOR and store per word (unaligned word access is allowed on Cortex-M3/M4/
+/// M7), with no iterator adapters and no 8-byte copies, which thumb at opt-level "z"
+/// leaves as calls to memcpy (scripts/bench-mcu: about 9 instructions per byte with
+/// those, 2 now; unrolling by hand calls `split_at_mut` out of line at "z" and is slower).
+#[inline(always)]
+fn xor_words(data: &mut [u8], key: u32) -> u32 {
+    let mut seen = 0u32;
     let (mut words, rest) = data.split_at_mut(data.len() & !3);
-    while let Some((word, tail)) = core::mem::take(&mut words).split_first_chunk_mut::<4>() {
-        *word = (u32::from_ne_bytes(*word) ^ rotated).to_ne_bytes();
+    while let Some((w, tail)) = core::mem::take(&mut words).split_first_chunk_mut::<4>() {
+        let v = u32::from_ne_bytes(*w) ^ key;
+        *w = v.to_ne_bytes();
+        seen |= v;
         words = tail;
     }
-    let k = rotated.to_ne_bytes();
-    for (b, m) in rest.iter_mut().zip(k) {
+    for (b, m) in rest.iter_mut().zip(key.to_ne_bytes()) {
         *b ^= m;
+        seen |= u32::from(*b);
     }
+    seen
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn unmask_reports_ascii_at_every_length_and_position() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..40usize {
+            let plain: Vec<u8> = (0..len).map(|i| b' ' + (i % 95) as u8).collect();
+            let mut data = plain.clone();
+            apply_mask(&mut data, key, 0);
+            assert!(unmask_is_ascii(&mut data, key), "len {len}");
+            assert_eq!(data, plain);
+            for at in 0..len {
+                let mut high = plain.clone();
+                if let Some(b) = high.get_mut(at) {
+                    *b = 0xC3;
+                }
+                let mut data = high.clone();
+                apply_mask(&mut data, key, 0);
+                assert!(!unmask_is_ascii(&mut data, key), "len {len} at {at}");
+                assert_eq!(data, high);
+            }
+        }
+    }
 
     #[test]
     fn mask_resumes_at_any_offset() {
