@@ -207,11 +207,10 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
     xor_words(data, phased(key, offset));
 }
 
-/// [`apply_mask`] from the start of a payload that also tells whether the unmasked
-/// payload is all ASCII (then it is valid UTF-8 with no further look), at the cost of
-/// one OR per word.
-pub fn unmask_is_ascii(data: &mut [u8], key: [u8; 4]) -> bool {
-    xor_words(data, phased(key, 0)) & 0x8080_8080 == 0
+/// [`apply_mask`] that also tells whether the unmasked bytes are all ASCII (then they
+/// need no UTF-8 look), at the cost of one OR per word.
+pub fn unmask_is_ascii(data: &mut [u8], key: [u8; 4], offset: u64) -> bool {
+    xor_words(data, phased(key, offset)) & 0x8080_8080 == 0
 }
 
 /// The key as a word whose byte 0 lines up with key byte `offset % 4` (byte order aware).
@@ -233,13 +232,29 @@ fn phased(key: [u8; 4], offset: u64) -> u32 {
 /// those, 2 now; unrolling by hand calls `split_at_mut` out of line at "z" and is slower).
 #[inline(always)]
 fn xor_words(data: &mut [u8], key: u32) -> u32 {
+    // One word off the front of `bytes` (at least 4 long); returns the rest.
+    #[inline(always)]
+    fn word<'a>(bytes: &'a mut [u8], key: u32, seen: &mut u32) -> &'a mut [u8] {
+        match bytes.split_first_chunk_mut::<4>() {
+            Some((w, rest)) => {
+                let v = u32::from_ne_bytes(*w) ^ key;
+                *w = v.to_ne_bytes();
+                *seen |= v;
+                rest
+            }
+            None => &mut [],
+        }
+    }
     let mut seen = 0u32;
     let (mut words, rest) = data.split_at_mut(data.len() & !3);
-    while let Some((w, tail)) = core::mem::take(&mut words).split_first_chunk_mut::<4>() {
-        let v = u32::from_ne_bytes(*w) ^ key;
-        *w = v.to_ne_bytes();
-        seen |= v;
-        words = tail;
+    while words.len() >= 16 {
+        let w = word(core::mem::take(&mut words), key, &mut seen);
+        let w = word(w, key, &mut seen);
+        let w = word(w, key, &mut seen);
+        words = word(w, key, &mut seen);
+    }
+    while !words.is_empty() {
+        words = word(core::mem::take(&mut words), key, &mut seen);
     }
     for (b, m) in rest.iter_mut().zip(key.to_ne_bytes()) {
         *b ^= m;
@@ -260,7 +275,7 @@ mod tests {
             let plain: Vec<u8> = (0..len).map(|i| b' ' + (i % 95) as u8).collect();
             let mut data = plain.clone();
             apply_mask(&mut data, key, 0);
-            assert!(unmask_is_ascii(&mut data, key), "len {len}");
+            assert!(unmask_is_ascii(&mut data, key, 0), "len {len}");
             assert_eq!(data, plain);
             for at in 0..len {
                 let mut high = plain.clone();
@@ -269,7 +284,7 @@ mod tests {
                 }
                 let mut data = high.clone();
                 apply_mask(&mut data, key, 0);
-                assert!(!unmask_is_ascii(&mut data, key), "len {len} at {at}");
+                assert!(!unmask_is_ascii(&mut data, key, 0), "len {len} at {at}");
                 assert_eq!(data, high);
             }
         }
