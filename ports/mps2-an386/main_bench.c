@@ -12,6 +12,7 @@
  *   port 81: a raw lwIP TCP echo (tcp_write of what arrives).
  * The client sends one pre-built message (a masked WebSocket frame, or the same payload
  * for raw TCP) and waits until the whole echo has come back; that is one round. The
+ * first warm-up round of each kind and size checks the echo byte for byte. The
  * figures cover both ends and lwIP both ways; the wire's copy is measured and subtracted.
  *
  * A second pass samples the program counter every ~280 instructions (timer 0 interrupt)
@@ -161,6 +162,8 @@ static uint32_t sent, received;
 static char response[256];
 static uint32_t response_len;
 static int handshaking;
+static int verifying;            /* the first warm-up round keeps the echo to check it */
+static uint8_t echo[MAX_MSG + 4];
 
 static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -168,6 +171,9 @@ static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
     (void)err;
     if (p == NULL) {
         return ERR_OK;
+    }
+    if (verifying && received < sizeof echo) {
+        pbuf_copy_partial(p, echo + received, (u16_t)(sizeof echo - received), 0);
     }
     if (handshaking) {
         uint16_t room = (uint16_t)(sizeof response - 1 - response_len);
@@ -356,13 +362,43 @@ static void build(enum kind kind, uint32_t size)
     expect_len = kind == RAW ? size : size + (size < 126 ? 2u : 4u);
 }
 
+/* The echo kept by the first warm-up round: an unmasked final frame of the same kind
+ * carrying the payload (lwip-ws), or the payload itself (raw). */
+static int echo_ok(enum kind kind, uint32_t size)
+{
+    uint32_t h = 0, i;
+    if (kind != RAW) {
+        if (echo[0] != (kind == WS_TEXT ? 0x81 : 0x82)) {
+            return 0;
+        }
+        h = size < 126 ? 2u : 4u;
+        if (echo[1] != (size < 126 ? size : 126u) ||
+            (size >= 126 && (echo[2] != (uint8_t)(size >> 8) || echo[3] != (uint8_t)size))) {
+            return 0;
+        }
+    }
+    for (i = 0; i < size; i++) {
+        if (echo[h + i] != (uint8_t)(' ' + i % 95)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int measure(struct tcp_pcb *pcb, enum kind kind, uint32_t size, int rounds, int profile)
 {
     uint32_t t0, t1, w0;
     int i;
     build(kind, size);
     for (i = 0; i < 3; i++) { /* warm up: buffers reach their size, windows open */
+        verifying = i == 0;
         if (exchange(pcb, frame, frame_len, expect_len) < 0) {
+            return -1;
+        }
+        verifying = 0;
+        if (i == 0 && !echo_ok(kind, size)) {
+            printf("bench: %s %lu: the echo differs from the message\n", kind_name[kind],
+                   (unsigned long)size);
             return -1;
         }
     }
