@@ -9,8 +9,8 @@ use crate::proto::close::{
     TOO_BIG, TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
-    apply_mask, parse_header, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
-    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    apply_mask, parse_header, unmask_is_ascii, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD,
+    MAX_HEADER_LEN, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -545,9 +545,10 @@ impl Connection {
             }
             let range = pos..pos + avail;
             let piece = input.get_mut(range.clone()).unwrap_or_default();
-            if let Some(key) = frame.mask {
-                apply_mask(piece, key, self.frame_done);
-            }
+            let ascii = match frame.mask {
+                Some(key) => unmask_is_ascii(piece, key, self.frame_done),
+                None => false,
+            };
             let offset = self.frame_done;
             pos += avail;
             self.frame_done += avail as u64;
@@ -558,7 +559,7 @@ impl Connection {
             let result = if frame.is_control() {
                 self.control_piece(&frame, piece, range, offset, mask)
             } else {
-                self.data_piece(&frame, piece, range, offset)
+                self.data_piece(&frame, piece, range, offset, ascii)
             };
             match result {
                 Ok(None) => {}
@@ -592,11 +593,14 @@ impl Connection {
         let len = usize::try_from(frame.len).ok()?;
         let end = header_len.checked_add(len)?;
         let piece = input.get_mut(header_len..end)?;
-        if let Some(key) = frame.mask {
-            apply_mask(piece, key, 0);
-        }
+        // Unmasking also tells whether the payload is all ASCII: such text needs no
+        // UTF-8 validation.
+        let ascii = match frame.mask {
+            Some(key) => unmask_is_ascii(piece, key, 0),
+            None => false,
+        };
         let text = frame.opcode == OP_TEXT;
-        if text {
+        if text && !ascii {
             self.utf8.reset();
             if !self.utf8.feed(piece) || !self.utf8.is_complete() {
                 // Undo the unmasking: the general path reads the frame again and fails
@@ -645,20 +649,26 @@ impl Connection {
         }
     }
 
-    /// A piece of a data frame's (unmasked) payload, `offset` bytes into the frame.
+    /// A piece of a data frame's (unmasked) payload, `offset` bytes into the frame;
+    /// `ascii`: the piece is known to be all ASCII (no UTF-8 look needed between code
+    /// points).
     fn data_piece(
         &mut self,
         frame: &FrameHeader,
         piece: &[u8],
         range: Range<usize>,
         offset: u64,
+        ascii: bool,
     ) -> Result<Option<Pending>, u16> {
         let Some(mut msg) = self.incoming else {
             return Err(PROTOCOL_ERROR);
         };
         let frame_end = self.frame.is_none();
         let last = frame_end && frame.fin;
-        if msg.text && (!self.utf8.feed(piece) || (last && !self.utf8.is_complete())) {
+        if msg.text
+            && (!((ascii && self.utf8.is_complete()) || self.utf8.feed(piece))
+                || (last && !self.utf8.is_complete()))
+        {
             return Err(INVALID_DATA);
         }
         let msg_offset = msg.len;

@@ -43,9 +43,11 @@ pub(super) fn mask_for(engine: &Connection) -> [u8; 4] {
 
 /// Smallest payload that [`write_direct`] hands to `altcp_write` straight from the
 /// caller's bytes. Below it, one copy into the send queue and one `altcp_write` cost less
-/// than a second `altcp_write` call (measured with `benches/lwip.rs`), and the queue
-/// memory it needs is small.
-const DIRECT_MIN: usize = 4096;
+/// than a second `altcp_write` call (measured with `benches/lwip.rs` on x86-64), and the
+/// queue memory it needs is small. On microcontrollers (`target_os = "none"`) a copy costs
+/// more against a call: from 512 bytes the direct path takes fewer instructions
+/// (scripts/bench-mcu, Cortex-M4: -640 instructions per 1 KiB echo).
+const DIRECT_MIN: usize = if cfg!(target_os = "none") { 512 } else { 4096 };
 
 /// Queue a whole message. A small message with nothing queued before it goes to
 /// `altcp_write` at once as one frame built on the stack, without the send queue.
