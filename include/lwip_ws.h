@@ -51,6 +51,22 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 #include "lwip/altcp.h"
+/*
+ * LWIP_WS_MUST_USE marks the calls whose result reports a failure or lost data (a
+ * WSS_write that returned LWIP_WS_ERR_WOULD_BLOCK queued nothing): compilers warn when
+ * such a result is ignored ([[nodiscard]] in C++17 and later, warn_unused_result with
+ * GCC and clang otherwise; -Werror makes it an error). Define it before including this
+ * header to choose another attribute, or empty to turn the warnings off.
+ */
+#ifndef LWIP_WS_MUST_USE
+#if defined(__cplusplus) && __cplusplus >= 201703L
+#define LWIP_WS_MUST_USE [[nodiscard]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define LWIP_WS_MUST_USE __attribute__((warn_unused_result))
+#else
+#define LWIP_WS_MUST_USE
+#endif
+#endif
 /* Storage sizes depend on the pointer width (LWIP_WS_WSS_SIZE). */
 #if UINTPTR_MAX > 0xFFFFFFFFu
 #define LWIP_WS_POINTER_64 1
@@ -436,7 +452,11 @@ int WSSCB_constructor(struct WSSCB *o, WSSCB_Frame frame, WSSCB_Close close, WSS
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL, or a negative size),
  * or `LWIP_WS_ERR_STATE` (already constructed and still connected: destroy it first).
  */
-int WSS_constructor(struct WSS *o, struct WSSCB *cb, int startSize, int expandSize);
+LWIP_WS_MUST_USE
+int WSS_constructor(struct WSS *o,
+                    struct WSSCB *cb,
+                    int startSize,
+                    int expandSize);
 
 /**
  * Mirrors `websocket_accept(<tcp connection>)`: take over `pcb`, freshly accepted in your
@@ -454,7 +474,7 @@ int WSS_constructor(struct WSS *o, struct WSSCB *cb, int startSize, int expandSi
  * engine), `LWIP_WS_ERR_NOT_CONSTRUCTED`. On an error the pcb is untouched and still
  * yours.
  */
-int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
+LWIP_WS_MUST_USE int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
 
 /**
  * Mirrors `WSS::connect(HttpConnection*)`: take over `pcb`, whose upgrade request another
@@ -468,7 +488,7 @@ int websocket_accept(struct altcp_pcb *pcb, struct WSS *wss);
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`. If `data` already holds a close or a protocol error,
  * `closeFp` may run before this returns.
  */
-int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const void *data, int len);
+LWIP_WS_MUST_USE int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const void *data, int len);
 
 /**
  * Open a client connection: TCP connect to `addr`:`port`, then send the upgrade request
@@ -482,6 +502,7 @@ int WSS_connect(struct WSS *wss, struct altcp_pcb *pcb, const void *data, int le
  * CR/LF in them), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
+LWIP_WS_MUST_USE
 int WSS_openClient(struct WSS *wss,
                    const ip_addr_t *addr,
                    uint16_t port,
@@ -506,7 +527,7 @@ int WSS_openClient(struct WSS *wss,
  * (not open: handshake not finished or close started), `LWIP_WS_ERR_NO_MEM`,
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
+LWIP_WS_MUST_USE int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
 
 /**
  * Queue one fragment of a message, for sending a message in pieces (e.g. a large file
@@ -523,7 +544,12 @@ int WSS_write(struct WSS *o, const void *data, int len, int isTxt);
  * Context: lwIP core. Returns as `WSS_write`; also `LWIP_WS_ERR_STATE` when `isTxt`
  * differs from the message's kind.
  */
-int WSS_writeFragment(struct WSS *o, const void *data, int len, int isTxt, int fin);
+LWIP_WS_MUST_USE
+int WSS_writeFragment(struct WSS *o,
+                      const void *data,
+                      int len,
+                      int isTxt,
+                      int fin);
 
 /**
  * Send a ping with `len` (0..125) bytes of payload; the peer's pong arrives at `pongFp`.
@@ -532,7 +558,7 @@ int WSS_writeFragment(struct WSS *o, const void *data, int len, int isTxt, int f
  * `LWIP_WS_ERR_WOULD_BLOCK`, `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_ping(struct WSS *o, const void *data, int len);
+LWIP_WS_MUST_USE int WSS_ping(struct WSS *o, const void *data, int len);
 
 /**
  * Mirrors `WSS::close(int statusCode = 1000)` (C has no default: pass 1000). Open
@@ -545,7 +571,7 @@ int WSS_ping(struct WSS *o, const void *data, int len);
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (status not sendable),
  * `LWIP_WS_ERR_STATE` (no connection, or closing already), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_close(struct WSS *o, int status);
+LWIP_WS_MUST_USE int WSS_close(struct WSS *o, int status);
 
 /**
  * Mirrors `WSS::isValid()`: 1 while the connection is open (handshake done, no close
@@ -589,7 +615,7 @@ void WSS_destructor(struct WSS *o);
  *
  * Context: any. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
  */
-int WSS_acceptKey(const char *key, char *out);
+LWIP_WS_MUST_USE int WSS_acceptKey(const char *key, char *out);
 
 /**
  * A short, static, NUL-terminated English description of a return code or close status
@@ -604,7 +630,7 @@ const char *WSS_errorText(int code);
  *
  * Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG`.
  */
-int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
+LWIP_WS_MUST_USE int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
 
 /**
  * Set how many connections may wait for their request at once (default 8) and the
@@ -616,7 +642,7 @@ int WSListener_constructor(struct WSListener *l, WSListener_Request onRequest);
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderBytes);
+LWIP_WS_MUST_USE int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderBytes);
 
 /**
  * Set the `Origin` allow-list of this listener's WebSocket upgrades. `origins` is a
@@ -634,7 +660,7 @@ int WSListener_setLimits(struct WSListener *l, int maxPending, int maxHeaderByte
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not UTF-8),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSListener_setOrigins(struct WSListener *l, const char *origins);
+LWIP_WS_MUST_USE int WSListener_setOrigins(struct WSListener *l, const char *origins);
 
 /**
  * Set how long a connection may take to send its complete request head (default 10000
@@ -645,7 +671,7 @@ int WSListener_setOrigins(struct WSListener *l, const char *origins);
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
+LWIP_WS_MUST_USE int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
 
 /**
  * Listen on `addr` (NULL: any address) and `port`.
@@ -654,7 +680,7 @@ int WSListener_setHandshakeTimeout(struct WSListener *l, uint32_t ms);
  * `LWIP_WS_ERR_STATE` (already listening), `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_LWIP`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSListener_listen(struct WSListener *l, const ip_addr_t *addr, uint16_t port);
+LWIP_WS_MUST_USE int WSListener_listen(struct WSListener *l, const ip_addr_t *addr, uint16_t port);
 
 /**
  * Stop listening; connections still waiting for their request are aborted. Upgraded
@@ -674,7 +700,7 @@ void WSListener_destructor(struct WSListener *l);
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_STATE` (`wss` busy or `req` already answered),
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
+LWIP_WS_MUST_USE int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
 
 /**
  * `WSS_upgrade`, selecting the subprotocol `protocol` (one the client offered, see
@@ -683,7 +709,10 @@ int WSS_upgrade(struct WSS *wss, struct HttpRequest *req);
  *
  * Context and returns: as `WSS_upgrade`.
  */
-int WSS_upgradeProtocol(struct WSS *wss, struct HttpRequest *req, const char *protocol);
+LWIP_WS_MUST_USE
+int WSS_upgradeProtocol(struct WSS *wss,
+                        struct HttpRequest *req,
+                        const char *protocol);
 
 /**
  * Answer `req` with a complete response: `status`, `Content-Type: contentType`, and
@@ -699,6 +728,7 @@ int WSS_upgradeProtocol(struct WSS *wss, struct HttpRequest *req, const char *pr
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_STATE` (already answered), `LWIP_WS_ERR_NO_MEM`.
  */
+LWIP_WS_MUST_USE
 int HttpRequest_respond(struct HttpRequest *req,
                         int status,
                         const char *contentType,
@@ -724,6 +754,7 @@ int HttpRequest_respond(struct HttpRequest *req,
  * and the heap or its budget refused); on an error nothing was sent and the request stays
  * unanswered.
  */
+LWIP_WS_MUST_USE
 int HttpRequest_respondStatic(struct HttpRequest *req,
                               int status,
                               const char *contentType,
@@ -736,7 +767,7 @@ int HttpRequest_respondStatic(struct HttpRequest *req,
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_STATE`.
  */
-int HttpRequest_reject(struct HttpRequest *req, int status);
+LWIP_WS_MUST_USE int HttpRequest_reject(struct HttpRequest *req, int status);
 
 /**
  * The request method, e.g. "GET". NULL only when `req` is NULL.
@@ -786,6 +817,7 @@ int HttpRequest_getHeaderCount(const struct HttpRequest *req);
  * Context: lwIP core, inside the listener's request callback (the request lives until it
  * returns).
  */
+LWIP_WS_MUST_USE
 int HttpRequest_getHeader(const struct HttpRequest *req,
                           int i,
                           const char **name,
@@ -816,7 +848,10 @@ int HttpRequest_isWebSocket(const struct HttpRequest *req);
  * Context: inside the request callback. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (a NULL
  * pointer), `LWIP_WS_ERR_STATE` (the connection is gone).
  */
-int HttpRequest_peerAddr(const struct HttpRequest *req, ip_addr_t *addr, uint16_t *port);
+LWIP_WS_MUST_USE
+int HttpRequest_peerAddr(const struct HttpRequest *req,
+                         ip_addr_t *addr,
+                         uint16_t *port);
 
 /**
  * Set one heap budget, in bytes, for all of the library's connections together (default
@@ -856,7 +891,7 @@ uint32_t lwipws_heapBytes(void);
  *
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (not NUL-terminated UTF-8).
  */
-int lwipws_setAllowedOrigins(const char *origins);
+LWIP_WS_MUST_USE int lwipws_setAllowedOrigins(const char *origins);
 
 /**
  * The `Origin` rule of the library, for an HTTP server of your own that answers the
@@ -867,7 +902,7 @@ int lwipws_setAllowedOrigins(const char *origins);
  *
  * Context: any.
  */
-int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
+LWIP_WS_MUST_USE int WSS_originAllowed(const char *origin, const char *host, const char *allowed);
 
 /**
  * Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
@@ -880,7 +915,7 @@ int WSS_originAllowed(const char *origin, const char *host, const char *allowed)
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0 or too big),
  * `LWIP_WS_ERR_STATE` (connected), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
+LWIP_WS_MUST_USE int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
 
 /**
  * Set the send queue limit in bytes (default 65550). `WSS_write` of a frame that does not
@@ -891,7 +926,7 @@ int WSS_setMaxMessage(struct WSS *o, uint32_t maxBytes);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (below 256),
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
+LWIP_WS_MUST_USE int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
 
 /**
  * Set the opening-handshake timeout (default 10000 ms: a peer that has not completed the
@@ -903,7 +938,7 @@ int WSS_setSendQueue(struct WSS *o, uint32_t maxBytes);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (0),
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
+LWIP_WS_MUST_USE int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
 
 /**
  * Deliver incoming messages in pieces as they arrive (`on` non-zero) through `chunkFp`,
@@ -913,7 +948,7 @@ int WSS_setTimeouts(struct WSS *o, uint32_t handshakeMs, uint32_t closeMs);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setStreaming(struct WSS *o, int on);
+LWIP_WS_MUST_USE int WSS_setStreaming(struct WSS *o, int on);
 
 /**
  * Choose what an idle connection does with its memory. `release` non-zero (default):
@@ -929,7 +964,7 @@ int WSS_setStreaming(struct WSS *o, int on);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
  */
-int WSS_setIdleRelease(struct WSS *o, int release);
+LWIP_WS_MUST_USE int WSS_setIdleRelease(struct WSS *o, int release);
 
 /**
  * Set the keep-alive: after `idleMs` without anything received from the peer (default
@@ -943,7 +978,7 @@ int WSS_setIdleRelease(struct WSS *o, int release);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs`
  * 0 while `idleMs` is not), `LWIP_WS_ERR_STATE`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
+LWIP_WS_MUST_USE int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
 
 /**
  * Set the message timeout (default 30000 ms; 0 turns it off): once a message (or a
@@ -956,7 +991,7 @@ int WSS_setKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t timeoutMs);
  * Context: lwIP core, while idle. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_STATE`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_ARG` (NULL).
  */
-int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
+LWIP_WS_MUST_USE int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
 
 /**
  * Set the keep-alive (`idleMs`, `timeoutMs`: see `WSS_setKeepAlive`; idle 0 turns it
@@ -969,7 +1004,10 @@ int WSS_setMessageTimeout(struct WSS *o, uint32_t ms);
  * Context: lwIP core (before constructing the `WSS` it should apply to). Returns
  * `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (`timeoutMs` 0 while `idleMs` is not).
  */
-int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t messageMs);
+LWIP_WS_MUST_USE
+int lwipws_setDefaultTimeouts(uint32_t idleMs,
+                              uint32_t timeoutMs,
+                              uint32_t messageMs);
 
 #if !defined(LWIP_WS_NO_TASKS)
 /**
@@ -993,7 +1031,12 @@ int lwipws_setDefaultTimeouts(uint32_t idleMs, uint32_t timeoutMs, uint32_t mess
  * finished), `LWIP_WS_ERR_TOO_BIG`, `LWIP_WS_ERR_NO_MEM`, `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
-int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint32_t timeoutMs);
+LWIP_WS_MUST_USE
+int WSS_writeBlocking(struct WSS *o,
+                      const void *data,
+                      int len,
+                      int isTxt,
+                      uint32_t timeoutMs);
 #endif
 
 #if !defined(LWIP_WS_NO_TASKS)
@@ -1015,7 +1058,7 @@ int WSS_writeBlocking(struct WSS *o, const void *data, int len, int isTxt, uint3
  * the next entry is a piece: use `WSS_readPiece`), `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
-int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
+LWIP_WS_MUST_USE int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
 #endif
 
 #if !defined(LWIP_WS_NO_TASKS)
@@ -1037,6 +1080,7 @@ int WSS_read(struct WSS *o, void *buf, int cap, int *isTxt, uint32_t timeoutMs);
  * (`cap` 0 and the front piece is not empty), `LWIP_WS_ERR_STATE` (no receive queue),
  * `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED` (`NO_SYS` 1).
  */
+LWIP_WS_MUST_USE
 int WSS_readPiece(struct WSS *o,
                   void *buf,
                   int cap,
@@ -1056,7 +1100,7 @@ int WSS_readPiece(struct WSS *o,
  * `WSS_close`, or `LWIP_WS_ERR_CLOSED` (already ended), `LWIP_WS_ERR_UNSUPPORTED`
  * (`NO_SYS` 1).
  */
-int WSS_closeFromTask(struct WSS *o, int status);
+LWIP_WS_MUST_USE int WSS_closeFromTask(struct WSS *o, int status);
 #endif
 
 #if !defined(LWIP_WS_NO_TASKS)
@@ -1080,7 +1124,7 @@ int WSS_closeFromTask(struct WSS *o, int status);
  * connection has ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`, `LWIP_WS_ERR_UNSUPPORTED`
  * (`NO_SYS` 1).
  */
-int WSS_setReadQueue(struct WSS *o, int depth);
+LWIP_WS_MUST_USE int WSS_setReadQueue(struct WSS *o, int depth);
 #endif
 
 /**
@@ -1109,6 +1153,7 @@ int WSS_setReadQueue(struct WSS *o, int depth);
  * `LWIP_WS_ERR_TLS` (did not parse, key does not match, wrong password, or out of
  * memory).
  */
+LWIP_WS_MUST_USE
 int WSTls_serverConfig(const void *certChain,
                        int certLen,
                        const void *key,
@@ -1133,6 +1178,7 @@ int WSTls_serverConfig(const void *certChain,
  * length, a pointer without length or the reverse, only one of `cert` and `key`),
  * `LWIP_WS_ERR_TLS` (did not parse, or out of memory).
  */
+LWIP_WS_MUST_USE
 int WSTls_clientConfig(const void *caList,
                        int caLen,
                        const void *cert,
@@ -1150,7 +1196,7 @@ int WSTls_clientConfig(const void *caList,
  *
  * Context: lwIP core. Returns `LWIP_WS_OK` or `LWIP_WS_ERR_ARG` (NULL).
  */
-int WSTls_insecureSkipVerify(struct WSTlsConfig *cfg);
+LWIP_WS_MUST_USE int WSTls_insecureSkipVerify(struct WSTlsConfig *cfg);
 
 /**
  * lwIP's `struct altcp_tls_config` inside `cfg`, for pcbs of your own
@@ -1170,7 +1216,7 @@ void *WSTls_altcpConfig(struct WSTlsConfig *cfg);
  * Context: lwIP core. Returns `LWIP_WS_OK`, `LWIP_WS_ERR_ARG` (NULL), `LWIP_WS_ERR_LWIP`
  * (lwIP refused; the pcb is still yours).
  */
-int WSTls_closeListener(struct altcp_pcb *pcb);
+LWIP_WS_MUST_USE int WSTls_closeListener(struct altcp_pcb *pcb);
 
 /**
  * Release a configuration (NULL is ignored). Only after every listener using it was
@@ -1213,6 +1259,7 @@ int WSTls_verifyError(char *buf, int bufLen);
  * Context: lwIP core. Returns as `WSListener_listen`; `LWIP_WS_ERR_ARG` also for a NULL
  * `cfg`.
  */
+LWIP_WS_MUST_USE
 int WSListener_listenTls(struct WSListener *l,
                          const ip_addr_t *addr,
                          uint16_t port,
@@ -1232,6 +1279,7 @@ int WSListener_listenTls(struct WSListener *l,
  * Context: lwIP core. Returns as `WSS_openClient`; `LWIP_WS_ERR_ARG` also for a NULL
  * `cfg`.
  */
+LWIP_WS_MUST_USE
 int WSS_openClientTls(struct WSS *wss,
                       const ip_addr_t *addr,
                       uint16_t port,
@@ -1248,7 +1296,7 @@ int WSS_openClientTls(struct WSS *wss,
  * `LWIP_WS_ERR_ARG` (a NULL pointer), `LWIP_WS_ERR_STATE` (no TCP connection: idle, or
  * ended), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
+LWIP_WS_MUST_USE int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
 
 /**
  * Turn on lwIP's TCP keepalive for the running connection (`idleMs` > 0: after `idleMs`
@@ -1263,7 +1311,11 @@ int WSS_peerAddr(struct WSS *o, ip_addr_t *addr, uint16_t *port);
  * `LWIP_TCP_KEEPALIVE` 0), `LWIP_WS_ERR_ARG` (`idleMs` > 0 with `intervalMs` or `count`
  * 0), `LWIP_WS_ERR_STATE` (no TCP connection), `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_setTcpKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t intervalMs, uint32_t count);
+LWIP_WS_MUST_USE
+int WSS_setTcpKeepAlive(struct WSS *o,
+                        uint32_t idleMs,
+                        uint32_t intervalMs,
+                        uint32_t count);
 
 /**
  * Pause reading: once the callback running now (if any) returns, no more `frameFp` /
@@ -1280,7 +1332,7 @@ int WSS_setTcpKeepAlive(struct WSS *o, uint32_t idleMs, uint32_t intervalMs, uin
  * `LWIP_WS_ERR_STATE` (the connection is not open: handshake not finished, closing, or
  * none), `LWIP_WS_ERR_ARG`, `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_pauseRead(struct WSS *o);
+LWIP_WS_MUST_USE int WSS_pauseRead(struct WSS *o);
 
 /**
  * Resume reading after `WSS_pauseRead`: the held data is delivered (at once when called
@@ -1294,7 +1346,7 @@ int WSS_pauseRead(struct WSS *o);
  * `LWIP_WS_ERR_STATE` (no connection running), `LWIP_WS_ERR_ARG`,
  * `LWIP_WS_ERR_NOT_CONSTRUCTED`.
  */
-int WSS_resumeRead(struct WSS *o);
+LWIP_WS_MUST_USE int WSS_resumeRead(struct WSS *o);
 
 /**
  * Bytes received but not yet delivered nor acknowledged to lwIP because reading is

@@ -344,7 +344,8 @@ public:
     LWIP_WS_MUST_USE int pauseRead() noexcept { return ::WSS_pauseRead(&wss_); }
     LWIP_WS_MUST_USE int resumeRead() noexcept { return ::WSS_resumeRead(&wss_); }
 
-    /* Application tasks (NO_SYS 0 with core locking; see the C header). */
+#if !defined(LWIP_WS_NO_TASKS)
+    /* Application tasks (NO_SYS 0, either core-locking mode; see the C header). */
     LWIP_WS_MUST_USE int setReadQueue(int depth) noexcept
     {
         return ::WSS_setReadQueue(&wss_, depth);
@@ -361,10 +362,24 @@ public:
         isTxt = txt != 0;
         return n;
     }
+    /* The next piece (up to cap bytes) of the next message: its offset in the message
+     * and whether it is the last one; returns its length or a negative code. */
+    LWIP_WS_MUST_USE int readPiece(void *buf, int cap, bool &isTxt, uint64_t &offset,
+                                   bool &last, uint32_t timeoutMs) noexcept
+    {
+        int txt = 0, fin = 0;
+        uint64_t at = 0;
+        int n = ::WSS_readPiece(&wss_, buf, cap, &txt, &at, &fin, timeoutMs);
+        isTxt = txt != 0;
+        offset = at;
+        last = fin != 0;
+        return n;
+    }
     LWIP_WS_MUST_USE int closeFromTask(int statusCode = 1000) noexcept
     {
         return ::WSS_closeFromTask(&wss_, statusCode);
     }
+#endif
 
     /* The C object, for C code. */
     ::WSS *c() noexcept { return &wss_; }

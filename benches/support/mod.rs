@@ -181,7 +181,7 @@ pub struct Server {
 pub unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     let srv = &mut *l.cast::<Server>();
     let Some(slot) = srv.slots.get_mut(srv.next) else {
-        HttpRequest_reject(req, 503);
+        assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
         return;
     };
     srv.next += 1;
