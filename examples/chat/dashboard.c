@@ -239,6 +239,15 @@ static void onWritable(WSSCB *o, WSS *wss)
     blocked[wss - conns] = 0; /* its queue drained to half: readings resume */
 }
 
+/* Answer a request with an error status; reports when even that could not be sent. */
+static void refuse(HttpRequest *req, int status)
+{
+    int rc = HttpRequest_reject(req, status);
+    if (rc != LWIP_WS_OK) {
+        fprintf(stderr, "dashboard: answer %d: %s\n", status, WSS_errorText(rc));
+    }
+}
+
 static void upgrade(HttpRequest *req)
 {
     int i, rc;
@@ -246,7 +255,7 @@ static void upgrade(HttpRequest *req)
     }
     if (i == DASHBOARD_CLIENTS) {
         refused++;
-        HttpRequest_reject(req, 503);
+        refuse(req, 503);
         return;
     }
     WSS_destructor(&conns[i]); /* a previous connection's state, if any */
@@ -259,7 +268,7 @@ static void upgrade(HttpRequest *req)
     }
     if (rc != LWIP_WS_OK) {
         fprintf(stderr, "dashboard: slot %d: %s\n", i, WSS_errorText(rc));
-        HttpRequest_reject(req, 500);
+        refuse(req, 500);
         return;
     }
     blocked[i] = 0;
@@ -285,7 +294,7 @@ int dashboard_request(HttpRequest *req, const char *path)
         if (HttpRequest_isWebSocket(req)) {
             upgrade(req);
         } else {
-            HttpRequest_reject(req, 400);
+            refuse(req, 400);
         }
         return 1;
     }

@@ -69,13 +69,22 @@ static void onClose(WSSCB *o, WSS *wss, int status)
     slotOpen[slotOf(wss)] = 0;
 }
 
+/* Every call's result is checked; one that failed where nothing else can be done is
+ * reported on the console. */
+static void report(const char *what, int rc)
+{
+    if (rc < 0) {
+        printf("sensor-push: %s: %s\n", what, WSS_errorText(rc));
+    }
+}
+
 static void upgrade(HttpRequest *req)
 {
     int i, rc;
     for (i = 0; i < SLOTS && slotOpen[i]; i++) {
     }
     if (i == SLOTS) {
-        HttpRequest_reject(req, 503);
+        report("answer 503", HttpRequest_reject(req, 503));
         return;
     }
     WSS_destructor(&slots[i]); /* the previous connection's state: blocked tasks return */
@@ -87,14 +96,14 @@ static void upgrade(HttpRequest *req)
         rc = WSS_setSendQueue(&slots[i], SEND_QUEUE);
     }
     if (rc != LWIP_WS_OK) {
-        HttpRequest_reject(req, 500);
+        report("answer 500", HttpRequest_reject(req, 500));
         return;
     }
     if (WSS_upgrade(&slots[i], req) != LWIP_WS_OK) {
         return; /* the library answered with the HTTP error */
     }
     if (WSS_setReadQueue(&slots[i], READ_DEPTH) != LWIP_WS_OK) {
-        (void)WSS_close(&slots[i], 1011);
+        report("close", WSS_close(&slots[i], 1011));
         return;
     }
     slotOpen[i] = 1;
@@ -108,13 +117,14 @@ static void onRequest(WSListener *l, HttpRequest *req)
         if (HttpRequest_isWebSocket(req)) {
             upgrade(req);
         } else {
-            HttpRequest_reject(req, 400);
+            report("answer 400", HttpRequest_reject(req, 400));
         }
     } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-        HttpRequest_respondStatic(req, 200, "text/html; charset=utf-8", index_html,
-                                  (int)index_html_len);
+        report("send the page",
+               HttpRequest_respondStatic(req, 200, "text/html; charset=utf-8", index_html,
+                                         (int)index_html_len));
     } else {
-        HttpRequest_reject(req, 404);
+        report("answer 404", HttpRequest_reject(req, 404));
     }
 }
 
@@ -177,7 +187,7 @@ static void answer(WSS *wss, char *cmd)
         len = snprintf(reply, sizeof reply, "{\"ack\":\"%s\",\"seq\":%lu}", cmd,
                        (unsigned long)sequence);
     }
-    (void)WSS_writeBlocking(wss, reply, len, 1, 1000);
+    report("reply", WSS_writeBlocking(wss, reply, len, 1, 1000));
 }
 
 static void commandTask(void *arg)

@@ -50,13 +50,21 @@ static void onClose(WSSCB *o, WSS *wss, int status)
     busy[wss - slots] = 0;
 }
 
+/* An answer that could not be sent is reported on the console. */
+static void answered(const char *what, int rc)
+{
+    if (rc != LWIP_WS_OK) {
+        printf("tls: %s: %s\n", what, WSS_errorText(rc));
+    }
+}
+
 static void upgrade(HttpRequest *req)
 {
     int i;
     for (i = 0; i < SLOTS && busy[i]; i++) {
     }
     if (i == SLOTS) {
-        HttpRequest_reject(req, 503);
+        answered("answer 503", HttpRequest_reject(req, 503));
         return;
     }
     if (WSS_upgrade(&slots[i], req) == LWIP_WS_OK) {
@@ -73,13 +81,14 @@ static void onRequest(WSListener *l, HttpRequest *req)
         if (HttpRequest_isWebSocket(req)) {
             upgrade(req);
         } else {
-            HttpRequest_reject(req, 400);
+            answered("answer 400", HttpRequest_reject(req, 400));
         }
     } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-        HttpRequest_respondStatic(req, 200, "text/html; charset=utf-8", index_html,
-                                  (int)index_html_len);
+        answered("send the page",
+                 HttpRequest_respondStatic(req, 200, "text/html; charset=utf-8", index_html,
+                                           (int)index_html_len));
     } else {
-        HttpRequest_reject(req, 404);
+        answered("answer 404", HttpRequest_reject(req, 404));
     }
 }
 
