@@ -108,8 +108,10 @@ static void onRequest(WSListener *l, HttpRequest *req)
         FAIL("construct slot %d", i);
     }
     if (kind == K_BIG) { /* pieces as they arrive, into the read queue */
-        (void)WSS_setStreaming(&pool[i], 1);
-        (void)WSS_setMaxMessage(&pool[i], 2 * BIG_BYTES);
+        if (WSS_setStreaming(&pool[i], 1) != LWIP_WS_OK ||
+            WSS_setMaxMessage(&pool[i], 2 * BIG_BYTES) != LWIP_WS_OK) {
+            FAIL("streaming slot %d", i);
+        }
     }
     if (WSS_upgrade(&pool[i], req) != LWIP_WS_OK) {
         return;

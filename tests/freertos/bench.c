@@ -82,8 +82,11 @@ static void onClose(WSSCB *o, WSS *wss, int status)
 static void onRequest(WSListener *l, HttpRequest *req) /* core */
 {
     (void)l;
-    (void)WSS_constructor(&conn, &cb, 1024, 4096);
-    (void)WSS_setSendQueue(&conn, 8 * 1024 * 1024);
+    if (WSS_constructor(&conn, &cb, 1024, 4096) != LWIP_WS_OK ||
+        WSS_setSendQueue(&conn, 8 * 1024 * 1024) != LWIP_WS_OK) {
+        printf("bench: cannot set up the connection\n");
+        _exit(1);
+    }
     if (WSS_upgrade(&conn, req) != LWIP_WS_OK) {
         return;
     }
@@ -233,7 +236,9 @@ static void bench_task(void *arg)
     }
     core_ns = best_core;
     (void)locked_ns;
-    (void)WSS_closeFromTask(&conn, 1000);
+    if (WSS_closeFromTask(&conn, 1000) != LWIP_WS_OK) {
+        printf("bench: close: not sent\n");
+    }
 
     printf("mode: LWIP_TCPIP_CORE_LOCKING %d (%s)\n", LWIP_TCPIP_CORE_LOCKING, MODE);
     printf("WSS_write %d B from core context (tcpip thread):          %8.2f us/call\n", MSG,
