@@ -44,6 +44,7 @@ unsafe fn detach(pcb: *mut sys::lwipws_pcb) {
 }
 
 /// Attach an already running engine (moved in by an upgrade) to `pcb`.
+#[cfg(feature = "listener")]
 pub(crate) unsafe fn adopt(conn: *mut Conn, pcb: *mut sys::lwipws_pcb) {
     // SAFETY: caller passes a Conn holding the moved engine and the live pcb.
     unsafe {

@@ -37,11 +37,15 @@ mod send;
 pub use lifecycle::start_client;
 #[cfg(all(feature = "client", feature = "tls"))]
 pub(crate) use lifecycle::start_client_on;
-pub(crate) use lifecycle::{adopt, after_activity, finish};
+#[cfg(feature = "listener")]
+pub(crate) use lifecycle::adopt;
+pub(crate) use lifecycle::{after_activity, finish};
 pub use lifecycle::{close, destroy, start_open, start_server};
 pub use recv::{pause_read, resume_read};
 use send::flush;
-pub use send::{ping, respond_static, write, write_fragment};
+#[cfg(feature = "listener")]
+pub use send::respond_static;
+pub use send::{ping, write, write_fragment};
 
 /// How a connection ended, as given to the owner's `closed` hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

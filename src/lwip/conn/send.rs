@@ -209,6 +209,7 @@ unsafe fn write_flags(pcb: *mut sys::lwipws_pcb, bytes: &[u8], more: u8) -> sys:
     }
 }
 
+#[cfg(feature = "listener")]
 /// Answer the HTTP request waiting on `conn` with a constant `body` (see
 /// `Connection::respond_static`): the head goes to lwIP at once (copied) when its send
 /// buffer has room, the body by reference from [`flush`].
