@@ -98,7 +98,7 @@ ROUND_TRIP = """(async () => {
 
 
 async def chromium(browser, port, cert, trust):
-    """Loads https://127.0.0.1:PORT/?path=/echo&send=... in headless Chromium and returns
+    """Loads https://127.0.0.1:PORT/chat?path=/echo&send=... in headless Chromium and returns
     (location.protocol, the page's text once it shows the echo or after 20 s, the wss
     round trip's echo)."""
     send = "hello from chromium over wss"
@@ -108,7 +108,7 @@ async def chromium(browser, port, cert, trust):
                  "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0"]
         if trust:
             flags.append("--ignore-certificate-errors-spki-list=" + spki_hash(cert))
-        url = f"https://127.0.0.1:{port}/?path=/echo&send=" + send.replace(" ", "%20")
+        url = f"https://127.0.0.1:{port}/chat?path=/echo&send=" + send.replace(" ", "%20")
         proc = await asyncio.create_subprocess_exec(
             browser, *flags, url, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE)
