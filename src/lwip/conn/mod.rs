@@ -33,12 +33,12 @@ mod lifecycle;
 mod recv;
 mod send;
 
+#[cfg(feature = "listener")]
+pub(crate) use lifecycle::adopt;
 #[cfg(feature = "client")]
 pub use lifecycle::start_client;
 #[cfg(all(feature = "client", feature = "tls"))]
 pub(crate) use lifecycle::start_client_on;
-#[cfg(feature = "listener")]
-pub(crate) use lifecycle::adopt;
 pub(crate) use lifecycle::{after_activity, finish};
 pub use lifecycle::{close, destroy, start_open, start_server};
 pub use recv::{pause_read, resume_read};
