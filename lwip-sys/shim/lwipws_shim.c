@@ -88,6 +88,22 @@ err_t lwipws_shutdown(lwipws_pcb *pcb, int shut_rx, int shut_tx)
 u16_t lwipws_sndbuf(lwipws_pcb *pcb) { return (u16_t)altcp_sndbuf(pcb); }
 u16_t lwipws_sndqueuelen(lwipws_pcb *pcb) { return (u16_t)altcp_sndqueuelen(pcb); }
 u16_t lwipws_mss(lwipws_pcb *pcb) { return (u16_t)altcp_mss(pcb); }
+u16_t lwipws_pbuf_tailroom(const struct pbuf *p)
+{
+    const u8_t *end;
+    const u8_t *tail;
+    if ((p->type_internal & PBUF_TYPE_ALLOC_SRC_MASK) != PBUF_TYPE_ALLOC_SRC_MASK_STD_MEMP_PBUF_POOL ||
+        (p->flags & PBUF_FLAG_IS_CUSTOM) != 0 || p->ref != 1) {
+        return 0;
+    }
+    /* A PBUF_POOL element: the struct, then PBUF_POOL_BUFSIZE bytes of buffer, each part
+     * rounded up to MEM_ALIGNMENT (memp_std.h, LWIP_PBUF_MEMPOOL; pbuf.c, pbuf_alloc). */
+    end = (const u8_t *)p + LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) +
+          LWIP_MEM_ALIGN_SIZE(PBUF_POOL_BUFSIZE);
+    tail = (const u8_t *)p->payload + p->len;
+    return (tail >= (const u8_t *)p && tail < end) ? (u16_t)(end - tail) : 0;
+}
+
 void lwipws_nagle_disable(lwipws_pcb *pcb) { altcp_nagle_disable(pcb); }
 void lwipws_nagle_enable(lwipws_pcb *pcb) { altcp_nagle_enable(pcb); }
 void lwipws_setprio(lwipws_pcb *pcb, u8_t prio) { altcp_setprio(pcb, prio); }

@@ -57,6 +57,12 @@ int   lwipws_remote(lwipws_pcb *pcb, ip_addr_t *addr, u16_t *port); /* 0 ok */
 /* TCP keepalive (SOF_KEEPALIVE): idle_ms 0 turns it off. -1 when LWIP_TCP_KEEPALIVE is 0. */
 int   lwipws_keepalive(lwipws_pcb *pcb, u32_t idle_ms, u32_t intvl_ms, u32_t count);
 
+/* Received pbufs (lwIP core context). Writable bytes after the end of p's data (p->payload
+ * + p->len) that belong to p alone: only for a pbuf from lwIP's PBUF_POOL that is neither
+ * custom nor shared (ref 1), whose buffer is PBUF_POOL_BUFSIZE bytes (what NIC drivers
+ * and altcp_tls deliver); 0 for every other pbuf. */
+u16_t lwipws_pbuf_tailroom(const struct pbuf *p);
+
 /* Configuration values and macros. */
 u32_t lwipws_rand(void);             /* LWIP_RAND() */
 u8_t  lwipws_write_flag_copy(void);  /* TCP_WRITE_FLAG_COPY */

@@ -283,3 +283,53 @@ fn lwip_rand_gives_32_bits_and_never_repeats() {
     all.dedup();
     assert_eq!(all.len(), 2400, "repeated random words");
 }
+
+/// lwipws_pbuf_tailroom: the unused end of a PBUF_POOL buffer of its own, nothing for
+/// any other pbuf (heap, reference, shared), so lwip-ws never writes outside a buffer.
+#[test]
+fn pbuf_tailroom_is_the_unused_end_of_an_own_pool_buffer() {
+    let _g = lock();
+    unsafe {
+        let a = pbuf_alloc(PBUF_RAW, 100, PBUF_POOL);
+        let b = pbuf_alloc(PBUF_RAW, 300, PBUF_POOL);
+        assert!(!a.is_null() && !b.is_null());
+        let (ta, tb) = (lwipws_pbuf_tailroom(a), lwipws_pbuf_tailroom(b));
+        assert!(ta > 0, "room after 100 bytes of a pool buffer");
+        let capacity = usize::from(ta) + 100;
+        assert_eq!(usize::from(tb) + 300, capacity, "the same buffer size");
+        // Moving the start (lwIP strips headers) leaves the end where it was.
+        assert_eq!(pbuf_remove_header(a, 20), 0);
+        assert_eq!(lwipws_pbuf_tailroom(a), ta);
+        // Shared: another holder may read the buffer.
+        pbuf_ref(b);
+        assert_eq!(lwipws_pbuf_tailroom(b), 0, "ref 2");
+        pbuf_free(b);
+        assert_eq!(lwipws_pbuf_tailroom(b), tb, "ref 1 again");
+        pbuf_free(a);
+        pbuf_free(b);
+
+        // A full buffer has no room; one byte more chains a second pool buffer.
+        let len = u16::try_from(capacity).unwrap();
+        let full = pbuf_alloc(PBUF_RAW, len, PBUF_POOL);
+        assert!(!full.is_null() && (*full).next.is_null());
+        assert_eq!(lwipws_pbuf_tailroom(full), 0, "full");
+        pbuf_free(full);
+        let two = pbuf_alloc(PBUF_RAW, len + 1, PBUF_POOL);
+        assert!(!two.is_null() && !(*two).next.is_null());
+        assert_eq!(lwipws_pbuf_tailroom(two), 0);
+        assert_eq!(usize::from(lwipws_pbuf_tailroom((*two).next)), capacity - 1);
+        pbuf_free(two);
+
+        // Heap and reference pbufs: their size past the data is not known.
+        let ram = pbuf_alloc(PBUF_RAW, 100, PBUF_RAM);
+        assert!(!ram.is_null());
+        assert_eq!(lwipws_pbuf_tailroom(ram), 0, "PBUF_RAM");
+        pbuf_free(ram);
+        let mut backing = [0u8; 200];
+        let reference = pbuf_alloc(PBUF_RAW, 100, PBUF_REF);
+        assert!(!reference.is_null());
+        (*reference).payload = backing.as_mut_ptr().cast();
+        assert_eq!(lwipws_pbuf_tailroom(reference), 0, "PBUF_REF");
+        pbuf_free(reference);
+    }
+}

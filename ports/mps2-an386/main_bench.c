@@ -6,8 +6,8 @@
  * tick = 40 instructions) counts instructions deterministically, without any host timing.
  *
  * One lwIP stack, one netif whose output is a loopback "wire": every IP packet lwIP sends
- * is copied (pbuf_clone, as lwIP's own loopback does) into a ring and fed back to
- * ip_input. A client pcb in the image talks to two servers on 10.0.0.1:
+ * is copied (pbuf_clone) into a PBUF_POOL pbuf, as a NIC driver receives (lan9118.c), kept
+ * in a ring and fed back to ip_input. A client pcb in the image talks to two servers on 10.0.0.1:
  *   port 80: lwip-ws (websocket_accept, echoing every message with WSS_write);
  *   port 81: a raw lwIP TCP echo (tcp_write of what arrives).
  * The client sends one pre-built message (a masked WebSocket frame, or the same payload
@@ -120,7 +120,7 @@ static err_t wire_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *
     struct pbuf *q;
     (void)netif;
     (void)dst;
-    if (ring_head - ring_tail == RING || (q = pbuf_clone(PBUF_RAW, PBUF_RAM, p)) == NULL) {
+    if (ring_head - ring_tail == RING || (q = pbuf_clone(PBUF_RAW, PBUF_POOL, p)) == NULL) {
         wire_ticks += clock_ticks() - t0;
         return ERR_MEM; /* dropped, as a full NIC queue would */
     }

@@ -95,7 +95,8 @@ pub unsafe fn start_open(
     // These bytes were received (and acknowledged) by the previous owner: they are
     // delivered before a pause takes effect, since nothing could hold them.
     // SAFETY: conn is live; `copy` is our own buffer.
-    let (Some(conn), _) = (unsafe { feed(conn, &mut copy, false) }) else {
+    let len = copy.len();
+    let (Some(conn), _) = (unsafe { feed(conn, &mut copy, len, false) }) else {
         return Ok(false);
     };
     // SAFETY: conn is still live (feed returned it).

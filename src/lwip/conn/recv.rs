@@ -36,7 +36,8 @@ enum Nul {
     Empty,
     /// The engine's buffer already has it.
     Present,
-    /// The input has a byte after the payload: swap a 0 in for the hook's duration.
+    /// The input has a byte after the payload (or its pbuf has room for one): swap a 0
+    /// in for the hook's duration.
     Swap,
     /// The payload ends where the input does: copy it to the stack (up to `DIRECT_MAX`
     /// bytes) or into the engine's message buffer (which keeps room for a `startSize`
@@ -44,17 +45,21 @@ enum Nul {
     Copy,
 }
 
-/// Feeds one received piece to the engine and dispatches its events, until the piece is
-/// consumed, the connection goes away inside a hook, or (with `pausable`) the application
-/// pauses reading. Returns the connection to go on with (it changes when an HTTP
+/// Feeds one received piece, `piece[..len]`, to the engine and dispatches its events,
+/// until the piece is consumed, the connection goes away inside a hook, or (with
+/// `pausable`) the application pauses reading. A longer `piece` has a writable byte after
+/// the data (room in its pbuf): a message ending with the data is then terminated there
+/// instead of copied. Returns the connection to go on with (it changes when an HTTP
 /// connection is upgraded; `None` when it went away) and how many bytes were consumed.
 pub(super) unsafe fn feed(
     mut conn: *mut Conn,
     piece: &mut [u8],
+    len: usize,
     pausable: bool,
 ) -> (Option<*mut Conn>, usize) {
+    let spare = piece.len() > len;
     let mut off = 0usize;
-    while off < piece.len() {
+    while off < len {
         // SAFETY: conn is live (checked after every hook).
         let flags = unsafe { (*conn).flags };
         if (pausable && flags & PAUSED != 0) || flags & FATAL != 0 {
@@ -72,7 +77,7 @@ pub(super) unsafe fn feed(
                 }
                 Err(_) => return (Some(conn), off),
             };
-            let input = piece.get_mut(off..).unwrap_or_default();
+            let input = piece.get_mut(off..len).unwrap_or_default();
             let start = input.as_mut_ptr() as usize;
             let input_len = input.len();
             let mut mask = rand4;
@@ -81,7 +86,7 @@ pub(super) unsafe fn feed(
             match r.event {
                 None if r.consumed == 0 => return (Some(conn), off),
                 None => continue,
-                Some(ev) => to_raw(ev, start, input_len),
+                Some(ev) => to_raw(ev, start, input_len, spare),
             }
         };
         // SAFETY: conn is live here and the engine borrow has ended.
@@ -104,7 +109,8 @@ unsafe fn feed_chain(
     p: *mut sys::pbuf,
 ) -> (Option<*mut Conn>, *mut sys::pbuf, u16) {
     // SAFETY: `p` is a valid chain we own; its payloads are writable (the engine unmasks
-    // in place); conn is live on entry and tracked through `feed`.
+    // in place), and so is the room lwipws_pbuf_tailroom reports after a pbuf's data (its
+    // own pool buffer); conn is live on entry and tracked through `feed`.
     unsafe {
         let total = (*p).tot_len;
         let mut consumed: u16 = 0;
@@ -112,9 +118,13 @@ unsafe fn feed_chain(
         let mut q = p;
         while let (false, Some(c)) = (q.is_null(), cur) {
             let len = (*q).len;
-            let piece =
-                core::slice::from_raw_parts_mut((*q).payload.cast::<u8>(), usize::from(len));
-            let (next, used) = feed(c, piece, true);
+            // One byte of the pbuf's room after the data, when it has some.
+            let spare = usize::from(sys::lwipws_pbuf_tailroom(q) > 0);
+            let piece = core::slice::from_raw_parts_mut(
+                (*q).payload.cast::<u8>(),
+                usize::from(len) + spare,
+            );
+            let (next, used) = feed(c, piece, usize::from(len), true);
             cur = next;
             // `used` <= `len`, and the pbufs' lengths add up to `total`, a u16.
             consumed = consumed.saturating_add(u16::try_from(used).unwrap_or(len));
@@ -242,7 +252,8 @@ unsafe fn rebase(conn: *mut Conn, raw: Raw, piece: &mut [u8]) -> Raw {
     }
 }
 
-fn to_raw(ev: Event<'_>, start: usize, len: usize) -> Raw {
+/// `start` and `len`: where the input piece is; `spare`: a writable byte follows it.
+fn to_raw(ev: Event<'_>, start: usize, len: usize, spare: bool) -> Raw {
     match ev {
         Event::Request(_) => Raw::Request,
         Event::Open { protocol } => Raw::Open(protocol.map(|p| (p.as_ptr(), p.len()))),
@@ -259,7 +270,7 @@ fn to_raw(ev: Event<'_>, start: usize, len: usize) -> Raw {
         Event::Message { text, data } => {
             let at = data.as_ptr() as usize;
             let nul = if at >= start && at < start + len.max(1) {
-                if at + data.len() < start + len {
+                if at + data.len() < start + len + usize::from(spare) {
                     Nul::Swap
                 } else {
                     Nul::Copy
