@@ -111,7 +111,7 @@ impl Drop for Hog {
     }
 }
 
-fn upgraded_on(port: u16) -> Box<RawClient> {
+fn upgraded_on(port: u16) -> Shared<RawClient> {
     let mut c = RawClient::connect(port);
     c.send(UPGRADE);
     pump(20_000, || {
@@ -120,7 +120,7 @@ fn upgraded_on(port: u16) -> Box<RawClient> {
     c
 }
 
-fn upgraded() -> Box<RawClient> {
+fn upgraded() -> Shared<RawClient> {
     upgraded_on(PORT)
 }
 
@@ -136,8 +136,7 @@ fn write(srv: &mut RawServer, text: bool, data: &[u8]) -> i32 {
 }
 
 /// The client answers the server's close and both ends finish; exactly one `closeFp`.
-#[allow(clippy::boxed_local)] // the box keeps the callback argument's address stable
-fn close_cleanly(srv: &mut RawServer, mut c: Box<RawClient>) {
+fn close_cleanly(srv: &mut RawServer, mut c: Shared<RawClient>) {
     unsafe { assert_eq!(WSS_close(&mut *srv.wss, 1000), LWIP_WS_OK) };
     pump(20_000, || c.close_frame().is_some());
     c.send(&frame(0x88, &close_payload(1000, b""), true));
@@ -151,8 +150,8 @@ fn close_cleanly(srv: &mut RawServer, mut c: Box<RawClient>) {
 /// Closes cleanly, then checks that lwIP's heap and pools are back at `baseline` and stops
 /// the server.
 fn end_with_memory_back(
-    mut srv: Box<RawServer>,
-    c: Box<RawClient>,
+    mut srv: Shared<RawServer>,
+    c: Shared<RawClient>,
     baseline: (i64, Vec<(String, i64)>),
 ) {
     close_cleanly(&mut srv, c);
@@ -377,13 +376,16 @@ fn no_free_pcb_gives_err_no_mem_without_callbacks_then_works_again() {
     let srv = raw_server(PORT);
     settle();
     let baseline = usage();
-    let mut side = Side::new(false);
+    let side = Side::new(false);
     let mut wss = new_wss();
     let addr = loopback();
     let mut hog = Hog::default();
     assert!(hog.pool("TCP_PCB") > 0);
     unsafe {
-        assert_eq!(WSS_constructor(&mut *wss, &mut side.cb, 64, 64), LWIP_WS_OK);
+        assert_eq!(
+            WSS_constructor(&mut *wss, side.cb_ptr(), 64, 64),
+            LWIP_WS_OK
+        );
         let rc = open_client(&mut wss, &addr);
         assert_eq!(rc, LWIP_WS_ERR_NO_MEM);
         assert_eq!(WSS_isValid(&mut *wss), 0);
@@ -448,7 +450,7 @@ unsafe extern "C" fn ignore_request(_l: *mut WSListener, _r: *mut HttpRequest) {
 fn err_in_state(
     port: u16,
     name: &str,
-    setup: impl FnOnce(&mut RawServer) -> Box<RawClient>,
+    setup: impl FnOnce(&mut RawServer) -> Shared<RawClient>,
     event: impl FnOnce(&mut RawServer, &mut RawClient),
     expected: i32,
 ) {
@@ -499,18 +501,18 @@ fn abort_server_pcb(s: &mut RawServer, _c: &mut RawClient) {
     unsafe { lwipws_abort(s.accepted) };
 }
 
-fn handshaking(s: &mut RawServer) -> Box<RawClient> {
+fn handshaking(s: &mut RawServer) -> Shared<RawClient> {
     let mut c = RawClient::connect(s.port);
     c.send(&UPGRADE[..20]);
     run_steps(100);
     c
 }
 
-fn open(s: &mut RawServer) -> Box<RawClient> {
+fn open(s: &mut RawServer) -> Shared<RawClient> {
     upgraded_on(s.port)
 }
 
-fn closing(s: &mut RawServer) -> Box<RawClient> {
+fn closing(s: &mut RawServer) -> Shared<RawClient> {
     let c = upgraded_on(s.port);
     unsafe { assert_eq!(WSS_close(&mut *s.wss, 1000), LWIP_WS_OK) };
     pump(20_000, || c.close_frame().is_some());
@@ -519,7 +521,7 @@ fn closing(s: &mut RawServer) -> Box<RawClient> {
 
 /// Failed for a protocol error while the peer reads nothing: the close frame sits in the
 /// queue behind a full window (state Closed, output still draining).
-fn draining(s: &mut RawServer) -> Box<RawClient> {
+fn draining(s: &mut RawServer) -> Shared<RawClient> {
     let mut c = upgraded_on(s.port);
     c.hold = true;
     let msg = vec![b'q'; 1000];

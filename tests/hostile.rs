@@ -104,8 +104,8 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
 
 fn no_setup(_: *mut WSS) {}
 
-fn start(port: u16, setup: fn(*mut WSS)) -> Box<App> {
-    let mut a = Box::new(App {
+fn start(port: u16, setup: fn(*mut WSS)) -> Shared<App> {
+    let mut a = Shared::new(App {
         cb: WSSCB::default(),
         l: WSListener {
             _opaque: [0; LWIP_WS_LISTENER_WORDS],
@@ -137,7 +137,7 @@ fn start(port: u16, setup: fn(*mut WSS)) -> Box<App> {
     a
 }
 
-fn stop(mut a: Box<App>) {
+fn stop(mut a: Shared<App>) {
     unsafe {
         WSListener_destructor(&mut a.l);
         for s in a.slots.iter_mut() {
@@ -154,7 +154,7 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{ext
     .into_bytes()
 }
 
-fn upgraded(port: u16) -> Box<RawClient> {
+fn upgraded(port: u16) -> Shared<RawClient> {
     let mut c = RawClient::connect(port);
     c.send(&upgrade_request(""));
     pump(20_000, || c.text().contains("\r\n\r\n"));
@@ -170,7 +170,7 @@ fn frames_after_head(c: &RawClient) -> Vec<(u8, Vec<u8>)> {
 
 /// The client resets its connection; the server's `closeFp` runs; the server stops and
 /// everything is back at the baseline.
-fn reset_and_end(mut a: Box<App>, c: &mut RawClient, baseline: &(i64, Vec<(String, i64)>)) {
+fn reset_and_end(mut a: Shared<App>, c: &mut RawClient, baseline: &(i64, Vec<(String, i64)>)) {
     c.finish(true);
     pump(20_000, || !a.closes.is_empty());
     a.closes.clear();

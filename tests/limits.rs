@@ -74,7 +74,7 @@ enum Order {
 struct Server {
     pcb: *mut lwipws_pcb,
     wss: Box<WSS>,
-    side: Box<Side>,
+    side: Shared<Side>,
     order: Order,
 }
 
@@ -83,7 +83,7 @@ const SMALL_QUEUE: u32 = 300;
 
 unsafe extern "C" fn accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
     let s = &mut *arg.cast::<Server>();
-    let cb: *mut WSSCB = &mut s.side.cb;
+    let cb: *mut WSSCB = s.side.cb_ptr();
     let w: *mut WSS = &mut *s.wss;
     assert_eq!(WSS_constructor(w, cb, 128, 128), LWIP_WS_OK);
     match s.order {
@@ -105,7 +105,7 @@ unsafe extern "C" fn accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t
 /// `order`; returns what the server's echo write returned (the messages the server got,
 /// and the codes of its failed writes).
 fn echo_once(port: u16, order: Order, len: usize) -> (Vec<usize>, Vec<c_int>) {
-    let mut srv = Box::new(Server {
+    let mut srv = Shared::new(Server {
         pcb: std::ptr::null_mut(),
         wss: new_wss(),
         side: Side::new(true),
@@ -119,7 +119,7 @@ fn echo_once(port: u16, order: Order, len: usize) -> (Vec<usize>, Vec<c_int>) {
         let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
         assert_eq!(lwipws_bind(pcb, std::ptr::null(), port), ERR_OK as err_t);
         srv.pcb = lwipws_listen(pcb, 1);
-        let arg: *mut Server = &mut *srv;
+        let arg: *mut Server = srv.as_ptr();
         lwipws_arg(srv.pcb, arg.cast());
         lwipws_accept(srv.pcb, Some(accept));
 
@@ -252,7 +252,7 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
 /// Serves one page of `len` bytes and fetches it with a raw client; returns the response
 /// and the allocations made by the answer and from then to the end of the connection.
 fn serve_page(port: u16, by_reference: bool, len: usize) -> (c_int, Vec<u8>, (usize, usize)) {
-    let mut srv = Box::new(PageServer {
+    let mut srv = Shared::new(PageServer {
         l: WSListener {
             _opaque: [0; LWIP_WS_LISTENER_WORDS],
         },

@@ -19,7 +19,7 @@ use support::*;
 struct Server {
     l: WSListener,
     slots: Vec<WSS>,
-    side: Box<Side>,
+    side: Shared<Side>,
     max_message: u32,
     protocol: Option<CString>,
     requests: Vec<String>,
@@ -49,7 +49,7 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     if path != "/echo" {
         return; // the library answers 404
     }
-    let cb: *mut WSSCB = &mut srv.side.cb;
+    let cb: *mut WSSCB = srv.side.cb_ptr();
     for slot in srv.slots.iter_mut() {
         if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
             assert_eq!(WSS_setMaxMessage(slot, srv.max_message), LWIP_WS_OK);
@@ -67,8 +67,8 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
 }
 
-fn start_server(port: u16, max_message: u32) -> Box<Server> {
-    let mut srv = Box::new(Server {
+fn start_server(port: u16, max_message: u32) -> Shared<Server> {
+    let mut srv = Shared::new(Server {
         l: WSListener {
             _opaque: [0; LWIP_WS_LISTENER_WORDS],
         },
@@ -95,7 +95,7 @@ fn start_server(port: u16, max_message: u32) -> Box<Server> {
     srv
 }
 
-fn stop_server(mut srv: Box<Server>) {
+fn stop_server(mut srv: Shared<Server>) {
     unsafe {
         WSListener_destructor(&mut srv.l);
         for slot in srv.slots.iter_mut() {
@@ -104,13 +104,13 @@ fn stop_server(mut srv: Box<Server>) {
     }
 }
 
-fn open_client(port: u16, max_message: u32, protocols: Option<&CStr>) -> (Box<WSS>, Box<Side>) {
-    let mut side = Side::new(false);
+fn open_client(port: u16, max_message: u32, protocols: Option<&CStr>) -> (Box<WSS>, Shared<Side>) {
+    let side = Side::new(false);
     let mut wss = new_wss();
     let addr = loopback();
     unsafe {
         assert_eq!(
-            WSS_constructor(&mut *wss, &mut side.cb, 256, 256),
+            WSS_constructor(&mut *wss, side.cb_ptr(), 256, 256),
             LWIP_WS_OK
         );
         assert_eq!(WSS_setMaxMessage(&mut *wss, max_message), LWIP_WS_OK);
@@ -511,12 +511,15 @@ fn null_and_unconstructed_storage_get_documented_codes() {
             WSS_constructor(null, std::ptr::null_mut(), 1, 1),
             LWIP_WS_ERR_ARG
         );
-        let mut side = Side::new(false);
+        let side = Side::new(false);
         assert_eq!(
-            WSS_constructor(&mut *raw, &mut side.cb, -1, 1),
+            WSS_constructor(&mut *raw, side.cb_ptr(), -1, 1),
             LWIP_WS_ERR_ARG
         );
-        assert_eq!(WSS_constructor(&mut *raw, &mut side.cb, 64, 64), LWIP_WS_OK);
+        assert_eq!(
+            WSS_constructor(&mut *raw, side.cb_ptr(), 64, 64),
+            LWIP_WS_OK
+        );
         assert_eq!(
             WSS_write(&mut *raw, b"x".as_ptr().cast(), 1, 1),
             LWIP_WS_ERR_STATE
@@ -559,7 +562,7 @@ fn null_and_unconstructed_storage_get_documented_codes() {
 struct TakeoverServer {
     pcb: *mut lwipws_pcb,
     wss: Box<WSS>,
-    side: Box<Side>,
+    side: Shared<Side>,
     initial: Vec<u8>,
 }
 
@@ -569,7 +572,7 @@ unsafe extern "C" fn takeover_accept(
     _e: err_t,
 ) -> err_t {
     let s = &mut *arg.cast::<TakeoverServer>();
-    let cb: *mut WSSCB = &mut s.side.cb;
+    let cb: *mut WSSCB = s.side.cb_ptr();
     assert_eq!(WSS_constructor(&mut *s.wss, cb, 64, 64), LWIP_WS_OK);
     let rc = WSS_connect(
         &mut *s.wss,
@@ -586,7 +589,7 @@ fn wss_connect_takes_over_an_answered_connection_with_its_early_bytes() {
     let _g = lock();
     settle();
     let baseline = usage();
-    let mut srv = Box::new(TakeoverServer {
+    let mut srv = Shared::new(TakeoverServer {
         pcb: std::ptr::null_mut(),
         wss: new_wss(),
         side: Side::new(true),
@@ -596,7 +599,7 @@ fn wss_connect_takes_over_an_answered_connection_with_its_early_bytes() {
         let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
         assert_eq!(lwipws_bind(pcb, std::ptr::null(), 8107), ERR_OK as err_t);
         srv.pcb = lwipws_listen(pcb, 1);
-        let arg: *mut TakeoverServer = &mut *srv;
+        let arg: *mut TakeoverServer = srv.as_ptr();
         lwipws_arg(srv.pcb, arg.cast());
         lwipws_accept(srv.pcb, Some(takeover_accept));
     }
@@ -668,7 +671,7 @@ fn a_megabyte_sent_in_fragments_streams_through_the_chunk_callback_unbuffered() 
     let _g = lock();
     settle();
     let baseline = usage();
-    let mut sink = Box::new(Sink {
+    let mut sink = Shared::new(Sink {
         cb: WSSCB {
             closeFp: Some(sink_close),
             chunkFp: Some(sink_chunk),
@@ -685,7 +688,7 @@ fn a_megabyte_sent_in_fragments_streams_through_the_chunk_callback_unbuffered() 
         let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
         assert_eq!(lwipws_bind(pcb, std::ptr::null(), 8108), ERR_OK as err_t);
         sink.pcb = lwipws_listen(pcb, 1);
-        let arg: *mut Sink = &mut *sink;
+        let arg: *mut Sink = sink.as_ptr();
         lwipws_arg(sink.pcb, arg.cast());
         lwipws_accept(sink.pcb, Some(sink_accept));
     }

@@ -20,14 +20,14 @@ const MAX: usize = 1000;
 const OK: &str = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-fn server() -> Box<RawServer> {
+fn server() -> Shared<RawServer> {
     let mut srv = raw_server(PORT);
     srv.max_message = MAX as u32;
     srv
 }
 
 /// Connects and completes the opening handshake.
-fn upgraded() -> Box<RawClient> {
+fn upgraded() -> Shared<RawClient> {
     let mut c = RawClient::connect(PORT);
     c.send(OK.as_bytes());
     pump(20_000, || {

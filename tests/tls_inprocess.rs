@@ -31,7 +31,7 @@ extern "C" {
 struct Server {
     l: WSListener,
     slots: Vec<WSS>,
-    side: Box<Side>,
+    side: Shared<Side>,
 }
 
 unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
@@ -42,7 +42,7 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
         assert_eq!(rc, LWIP_WS_OK);
         return;
     }
-    let cb: *mut WSSCB = &mut srv.side.cb;
+    let cb: *mut WSSCB = srv.side.cb_ptr();
     for slot in srv.slots.iter_mut() {
         if WSS_constructor(slot, cb, 256, 256) == LWIP_WS_OK {
             assert_eq!(WSS_setMaxMessage(slot, 1 << 20), LWIP_WS_OK);
@@ -55,8 +55,8 @@ unsafe extern "C" fn on_request(l: *mut WSListener, req: *mut HttpRequest) {
     assert_eq!(HttpRequest_reject(req, 503), LWIP_WS_OK);
 }
 
-fn server(port: u16, tls: Option<*mut WSTlsConfig>) -> Box<Server> {
-    let mut srv = Box::new(Server {
+fn server(port: u16, tls: Option<*mut WSTlsConfig>) -> Shared<Server> {
+    let mut srv = Shared::new(Server {
         l: WSListener {
             _opaque: [0; LWIP_WS_LISTENER_WORDS],
         },
@@ -82,7 +82,7 @@ fn server(port: u16, tls: Option<*mut WSTlsConfig>) -> Box<Server> {
     srv
 }
 
-fn stop(mut srv: Box<Server>) {
+fn stop(mut srv: Shared<Server>) {
     unsafe {
         WSListener_destructor(&mut srv.l);
         for slot in srv.slots.iter_mut() {
@@ -143,13 +143,13 @@ fn client_config(ca: Option<&[u8]>) -> *mut WSTlsConfig {
 }
 
 /// Opens a TLS client to `port` as `host` and runs until it opened or closed.
-fn client(port: u16, host: &CStr, cfg: *mut WSTlsConfig) -> (Box<WSS>, Box<Side>) {
-    let mut side = Side::new(false);
+fn client(port: u16, host: &CStr, cfg: *mut WSTlsConfig) -> (Box<WSS>, Shared<Side>) {
+    let side = Side::new(false);
     let mut wss = new_wss();
     let addr = loopback();
     unsafe {
         assert_eq!(
-            WSS_constructor(&mut *wss, &mut side.cb, 256, 256),
+            WSS_constructor(&mut *wss, side.cb_ptr(), 256, 256),
             LWIP_WS_OK
         );
         assert_eq!(WSS_setMaxMessage(&mut *wss, 1 << 20), LWIP_WS_OK);
@@ -238,11 +238,11 @@ fn tls_listener_verified_client_bad_certificates_and_bad_input() {
     exchange(&mut wss, &side, &tls);
 
     // Plain next to TLS.
-    let mut pside = Side::new(false);
+    let pside = Side::new(false);
     let mut pwss = new_wss();
     unsafe {
         assert_eq!(
-            WSS_constructor(&mut *pwss, &mut pside.cb, 256, 256),
+            WSS_constructor(&mut *pwss, pside.cb_ptr(), 256, 256),
             LWIP_WS_OK
         );
         let addr = loopback();
@@ -289,7 +289,7 @@ fn tls_listener_verified_client_bad_certificates_and_bad_input() {
     exchange(&mut w, &side, &untrusted);
 
     // websocket_accept on the application's own TLS listener pcb.
-    let mut app = Box::new(AppTls {
+    let mut app = Shared::new(AppTls {
         wss: WSS {
             _opaque: [0; LWIP_WS_WSS_WORDS],
         },
@@ -300,7 +300,7 @@ fn tls_listener_verified_client_bad_certificates_and_bad_input() {
         assert!(!pcb.is_null());
         assert_eq!(lwipws_bind(pcb, std::ptr::null(), 4434), ERR_OK as err_t);
         let lpcb = lwipws_listen(pcb, 4);
-        let arg: *mut AppTls = &mut *app;
+        let arg: *mut AppTls = app.as_ptr();
         lwipws_arg(lpcb, arg.cast());
         lwipws_accept(lpcb, Some(app_accept));
         lpcb
@@ -381,7 +381,7 @@ fn tls_listener_verified_client_bad_certificates_and_bad_input() {
 #[repr(C)]
 struct AppTls {
     wss: WSS,
-    side: Box<Side>,
+    side: Shared<Side>,
 }
 
 unsafe extern "C" fn app_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, e: err_t) -> err_t {
@@ -390,7 +390,7 @@ unsafe extern "C" fn app_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, e: er
         return ERR_VAL as err_t;
     }
     assert_eq!(
-        WSS_constructor(&mut app.wss, &mut app.side.cb, 256, 256),
+        WSS_constructor(&mut app.wss, app.side.cb_ptr(), 256, 256),
         LWIP_WS_OK
     );
     assert_eq!(websocket_accept(newpcb, &mut app.wss), LWIP_WS_OK);

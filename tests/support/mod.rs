@@ -5,10 +5,61 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use std::ffi::CStr;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard};
 
 use lwip_sys::*;
 use lwip_ws::capi::*;
+
+/// A heap value that lwIP callbacks write through a raw pointer (their `arg`, from
+/// [`Shared::as_ptr`]) while the test reads it between calls into lwIP. Unlike a `Box`,
+/// which promises that nothing changes what a shared borrow of it sees (so an optimized
+/// build may keep a value read before `unixport_poll` and wait for a change forever),
+/// every access borrows the value anew through the raw pointer.
+pub struct Shared<T>(NonNull<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Shared(NonNull::from(Box::leak(Box::new(value))))
+    }
+
+    /// The pointer to hand to lwIP or the library as a callback argument.
+    pub fn as_ptr(&self) -> *mut T {
+        self.0.as_ptr()
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the value lives until drop; callbacks write it only inside calls into
+        // lwIP, never while this borrow (which ends with the expression using it) exists.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::leak in `new`, freed once here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+impl Shared<Side> {
+    /// The callbacks to hand to the library (they find the `Side` from it).
+    pub fn cb_ptr(&self) -> *mut WSSCB {
+        // SAFETY: a field address of the live value, no borrow made.
+        unsafe { std::ptr::addr_of_mut!((*self.as_ptr()).cb) }
+    }
+}
 
 /// lwIP is single-threaded; the test harness is not.
 pub static LWIP: Mutex<()> = Mutex::new(());
@@ -93,8 +144,8 @@ pub struct Side {
 }
 
 impl Side {
-    pub fn new(echo: bool) -> Box<Side> {
-        let mut s = Box::new(Side {
+    pub fn new(echo: bool) -> Shared<Side> {
+        let mut s = Shared::new(Side {
             cb: WSSCB::default(),
             events: Vec::new(),
             echo,
@@ -243,12 +294,12 @@ pub unsafe extern "C" fn raw_connected(
 }
 
 impl RawClient {
-    pub fn connect(port: u16) -> Box<RawClient> {
-        let mut c = Box::<RawClient>::default();
+    pub fn connect(port: u16) -> Shared<RawClient> {
+        let mut c = Shared::new(RawClient::default());
         let addr = loopback();
         unsafe {
             c.pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
-            let arg: *mut RawClient = &mut *c;
+            let arg: *mut RawClient = c.as_ptr();
             lwipws_arg(c.pcb, arg.cast());
             lwipws_recv(c.pcb, Some(raw_recv));
             lwipws_err(c.pcb, Some(raw_err));
@@ -305,7 +356,7 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n
 pub struct RawServer {
     pub pcb: *mut lwipws_pcb,
     pub wss: Box<WSS>,
-    pub side: Box<Side>,
+    pub side: Shared<Side>,
     /// Applied to each accepted connection before `websocket_accept` (0: library default).
     pub max_message: u32,
     /// Send queue limit for accepted connections (0: library default).
@@ -322,7 +373,7 @@ pub struct RawServer {
 
 pub unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _e: err_t) -> err_t {
     let s = &mut *arg.cast::<RawServer>();
-    let cb: *mut WSSCB = &mut s.side.cb;
+    let cb: *mut WSSCB = s.side.cb_ptr();
     assert_eq!(WSS_constructor(&mut *s.wss, cb, 128, 128), LWIP_WS_OK);
     assert_eq!(
         WSS_setTimeouts(&mut *s.wss, s.timeouts.0, s.timeouts.1),
@@ -342,8 +393,8 @@ pub unsafe extern "C" fn raw_accept(arg: *mut c_void, newpcb: *mut lwipws_pcb, _
     ERR_OK as err_t
 }
 
-pub fn raw_server(port: u16) -> Box<RawServer> {
-    let mut s = Box::new(RawServer {
+pub fn raw_server(port: u16) -> Shared<RawServer> {
+    let mut s = Shared::new(RawServer {
         pcb: std::ptr::null_mut(),
         wss: new_wss(),
         side: Side::new(true),
@@ -358,15 +409,14 @@ pub fn raw_server(port: u16) -> Box<RawServer> {
         let pcb = lwipws_new(IPADDR_TYPE_ANY as u8);
         assert_eq!(lwipws_bind(pcb, std::ptr::null(), port), ERR_OK as err_t);
         s.pcb = lwipws_listen(pcb, 1);
-        let arg: *mut RawServer = &mut *s;
+        let arg: *mut RawServer = s.as_ptr();
         lwipws_arg(s.pcb, arg.cast());
         lwipws_accept(s.pcb, Some(raw_accept));
     }
     s
 }
 
-#[allow(clippy::boxed_local)] // the box keeps the callback argument's address stable
-pub fn stop_raw_server(mut s: Box<RawServer>) {
+pub fn stop_raw_server(mut s: Shared<RawServer>) {
     unsafe {
         lwipws_close(s.pcb);
         WSS_destructor(&mut *s.wss);
