@@ -91,7 +91,8 @@ function(lwip_ws_add_cargo_library)
     add_custom_command(
         OUTPUT ${lib}
         COMMAND ${CMAKE_COMMAND} -E env ${env}
-            ${LWIP_WS_CARGO} build --profile ${A_PROFILE} ${target_args}
+            ${LWIP_WS_CARGO} rustc --lib --crate-type staticlib --profile ${A_PROFILE}
+            ${target_args}
             --no-default-features --features ${features}
         # Each build folder keeps its own copy: one Cargo target folder may serve several
         # feature sets, which all land on the same path there.
@@ -101,7 +102,7 @@ function(lwip_ws_add_cargo_library)
             ${LWIP_WS_ROOT}/lwip-sys/Cargo.toml ${LWIP_WS_ROOT}/lwip-sys/build.rs
             ${LWIP_WS_ROOT}/lwip-sys/wrapper.h
         WORKING_DIRECTORY ${LWIP_WS_ROOT}
-        COMMENT "cargo build liblwip_ws.a (${features})"
+        COMMENT "cargo rustc liblwip_ws.a (${features})"
         USES_TERMINAL
         VERBATIM)
     # Built by default when lwip-ws is the top-level project; as a subdirectory, when a

@@ -71,7 +71,8 @@ $(RTOS_OUT)/gen/sensor_page.h: $(SENSOR_DIR)/index.html
 
 $(RTOS_OUT)/liblwip_ws.a: FORCE
 	@mkdir -p $(dir $@)
-	cd $(ROOT) && $(RTOS_RUST_ENV) $(CARGO) build --quiet --profile $(RUST_PROFILE) \
+	cd $(ROOT) && $(RTOS_RUST_ENV) $(CARGO) rustc --quiet --lib --crate-type staticlib \
+	    --profile $(RUST_PROFILE) \
 	    --target $(RUST_TARGET) --no-default-features --features lwip,firmware,listener
 	cmp -s $(RTOS_RUST) $@ || cp $(RTOS_RUST) $@
 

@@ -92,7 +92,8 @@ $(OUT)/gen/tls_cert.h: $(TLS_CERT_DIR)/server.pem FORCE
 
 $(OUT)/rust-tls/liblwip_ws.a: FORCE
 	@mkdir -p $(dir $@)
-	cd $(ROOT) && $(TLS_RUST_ENV) $(CARGO) build --quiet --profile $(RUST_PROFILE) \
+	cd $(ROOT) && $(TLS_RUST_ENV) $(CARGO) rustc --quiet --lib --crate-type staticlib \
+	    --profile $(RUST_PROFILE) \
 	    --target $(RUST_TARGET) --no-default-features --features $(FEATURES_tls)
 	cmp -s $(TLS_RUST_OUT) $@ || cp $(TLS_RUST_OUT) $@
 
