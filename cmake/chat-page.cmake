@@ -1,6 +1,6 @@
 # lwip_ws_chat_page(TARGET): the pages of examples/chat for TARGET, whose include path gets
-# <build>/gen: index.html as the C array index_html (xxd -i) in <build>/gen/page.h, and the
-# device dashboard (dashboard.html as the constant array dashboard_html in
+# <build>/gen: index.html as the constant array index_html (xxd -i) in <build>/gen/page.h,
+# sent by reference from flash, and the device dashboard (dashboard.html as the constant array dashboard_html in
 # <build>/gen/dashboard_page.h, sent by reference from flash) with its source dashboard.c.
 function(lwip_ws_chat_page target)
     find_program(LWIP_WS_XXD xxd REQUIRED)
@@ -9,7 +9,7 @@ function(lwip_ws_chat_page target)
     add_custom_command(
         OUTPUT ${gen}/page.h
         COMMAND ${CMAKE_COMMAND} -E make_directory ${gen}
-        COMMAND ${LWIP_WS_XXD} -i index.html ${gen}/page.h
+        COMMAND sh -c "${LWIP_WS_XXD} -i index.html | sed 's/^unsigned/static const unsigned/' > '${gen}/page.h'"
         DEPENDS ${chat}/index.html
         WORKING_DIRECTORY ${chat}
         VERBATIM)

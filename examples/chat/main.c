@@ -36,7 +36,7 @@
 #include "hostnet.h"
 #include "dashboard.h"
 #include "lwip_ws.h"
-#include "page.h" /* index_html[], index_html_len: generated from index.html */
+#include "page.h" /* const index_html[], index_html_len: generated from index.html */
 
 #define POOL_SIZE 256
 #define MAX_SECONDS (7L * 24 * 3600)
@@ -322,8 +322,10 @@ static void onRequest(WSListener *l, HttpRequest *req)
             upgrade(req, path[1] == 'w' ? &chat : &echo);
         }
     } else if (strcmp(path, "/chat") == 0) {
-        report("send the page", HttpRequest_respond(req, 200, "text/html; charset=utf-8",
-                                                    index_html, (int)index_html_len));
+        /* Constant data: sent by reference, no copy (in firmware it stays in flash). */
+        report("send the page",
+               HttpRequest_respondStatic(req, 200, "text/html; charset=utf-8", index_html,
+                                         (int)index_html_len));
     } else {
         report("answer 404", HttpRequest_reject(req, 404));
     }
