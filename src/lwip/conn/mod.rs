@@ -22,7 +22,6 @@
 //!   on the caller's stack, so nothing touches a `Conn` that went away inside a hook.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::ffi::{c_char, c_void};
 use core::ptr;
 
@@ -419,20 +418,29 @@ impl Conn {
 /// The size of the heap block an awake connection's engine lives in.
 pub const ENGINE_BLOCK_BYTES: usize = core::mem::size_of::<Awake>();
 
-/// An engine on the heap (a one-element array: a thin pointer, made without an
-/// infallible allocation).
+/// An engine on the heap (a one-element array: a thin pointer; made by [`boxed`], which
+/// returns `None` rather than abort when the heap is full).
 pub(crate) type EngineBox = Box<[Awake; 1]>;
 
 /// Moves `engine` to the heap; `None` when the allocator refuses.
 fn boxed(engine: Connection) -> Option<EngineBox> {
-    let mut one = Vec::new();
-    one.try_reserve_exact(1).ok()?;
-    one.push(Awake {
+    let layout = core::alloc::Layout::new::<[Awake; 1]>();
+    let awake = Awake {
         engine,
         charged: 0,
         held: ptr::null_mut(),
-    });
-    EngineBox::try_from(one.into_boxed_slice()).ok()
+    };
+    // SAFETY: the layout is the box's own (not zero-sized); a null block is refused (the
+    // engine is dropped with `awake`), else it is initialised before the box takes it, and
+    // the global allocator made it, as `Box` requires.
+    unsafe {
+        let block = alloc::alloc::alloc(layout).cast::<[Awake; 1]>();
+        if block.is_null() {
+            return None;
+        }
+        block.write([awake]);
+        Some(Box::from_raw(block))
+    }
 }
 
 /// Calls `f` (which runs a hook) with a guard: returns false when the connection was
