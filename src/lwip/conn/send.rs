@@ -262,16 +262,28 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
         };
         let mut wrote = nagle_off;
         loop {
-            let pending = engine.pending();
-            if pending.is_empty() {
-                break;
-            }
+            // The send queue, then a constant response body by reference
+            // (`HttpRequest_respondStatic`), which the engine gives only once the queue is
+            // empty.
+            let queued = engine.pending();
+            let copy = !queued.is_empty();
+            let bytes = if copy {
+                queued
+            } else {
+                engine.pending_static()
+            };
             let room = usize::from(sys::lwipws_sndbuf(pcb));
-            let n = pending.len().min(room).min(usize::from(u16::MAX));
+            let n = bytes.len().min(room).min(usize::from(u16::MAX));
             if n == 0 {
                 break;
             }
-            let e = write_copy(pcb, pending.get(..n).unwrap_or_default());
+            let e = if copy {
+                write_copy(pcb, bytes.get(..n).unwrap_or_default())
+            } else {
+                // SAFETY: `pcb` is live; `bytes` is constant data that stays valid until
+                // the connection ends (the caller's contract), so lwIP may reference it.
+                sys::lwipws_write(pcb, bytes.as_ptr().cast(), n as u16, 0)
+            };
             if e == err::MEM {
                 break;
             }
@@ -279,28 +291,11 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
                 (*conn).flags |= FATAL;
                 break;
             }
-            engine.advance(n);
-            wrote = true;
-        }
-        // Then a constant response body, by reference (`HttpRequest_respondStatic`).
-        loop {
-            let body = engine.pending_static();
-            let room = usize::from(sys::lwipws_sndbuf(pcb));
-            let n = body.len().min(room).min(usize::from(u16::MAX));
-            if n == 0 {
-                break;
+            if copy {
+                engine.advance(n);
+            } else {
+                engine.advance_static(n);
             }
-            // SAFETY: `pcb` is live; `body` is constant data that stays valid until the
-            // connection ends (the caller's contract), so lwIP may reference it.
-            let e = sys::lwipws_write(pcb, body.as_ptr().cast(), n as u16, 0);
-            if e == err::MEM {
-                break;
-            }
-            if e != err::OK {
-                (*conn).flags |= FATAL;
-                break;
-            }
-            engine.advance_static(n);
             wrote = true;
         }
         if wrote {
