@@ -52,7 +52,8 @@ fn push_str(arena: &mut Vec<u8>, s: &[u8]) -> usize {
 }
 
 impl HttpRequest {
-    pub(crate) fn new(conn: *mut Conn, req: &Request<'_>) -> HttpRequest {
+    /// `websocket`: the request asks for an upgrade (`Request::is_websocket`).
+    pub(crate) fn new(conn: *mut Conn, req: &Request<'_>, websocket: bool) -> HttpRequest {
         let mut r = HttpRequest {
             conn,
             arena: Vec::new(),
@@ -62,18 +63,19 @@ impl HttpRequest {
             header_count: 0,
             protocols: 0,
             protocol_count: 0,
-            websocket: req.is_websocket(),
+            websocket,
             upgraded: ptr::null_mut(),
             answered: false,
         };
+        let (method, path, query) = (req.method(), req.path(), req.query());
         // The head is at most max_header_bytes; its parts plus one NUL each fit in twice.
         let need = 2 * req
             .headers()
             .map(|(n, v)| n.len() + v.len() + 2)
             .sum::<usize>()
-            + req.method().len()
-            + req.path().len()
-            + req.query().map_or(0, str::len)
+            + method.len()
+            + path.len()
+            + query.map_or(0, str::len)
             + 3;
         if r.arena.try_reserve(need).is_err() {
             // Out of memory: an empty request; the application sees no path and no
@@ -81,9 +83,9 @@ impl HttpRequest {
             r.arena.push(0);
             return r;
         }
-        push_str(&mut r.arena, req.method().as_bytes());
-        r.path = push_str(&mut r.arena, req.path().as_bytes());
-        r.query = req.query().map(|q| push_str(&mut r.arena, q.as_bytes()));
+        push_str(&mut r.arena, method.as_bytes());
+        r.path = push_str(&mut r.arena, path.as_bytes());
+        r.query = query.map(|q| push_str(&mut r.arena, q.as_bytes()));
         r.headers = r.arena.len();
         for (name, value) in req.headers() {
             push_str(&mut r.arena, name.as_bytes());
@@ -294,7 +296,8 @@ unsafe fn http_request(conn: *mut Conn) -> *mut Conn {
         let Some(head) = engine.request() else {
             return ptr::null_mut();
         };
-        if head.is_websocket() {
+        let websocket = head.is_websocket();
+        if websocket {
             let refused = if !head.origin_allowed((*l).origins) {
                 Some(403)
             } else if budget::exhausted() {
@@ -307,7 +310,7 @@ unsafe fn http_request(conn: *mut Conn) -> *mut Conn {
                 return ptr::null_mut();
             }
         }
-        let mut req = HttpRequest::new(conn, &head);
+        let mut req = HttpRequest::new(conn, &head, websocket);
         let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
         if !req.upgraded.is_null() {
             return req.upgraded;
@@ -512,7 +515,7 @@ mod tests {
     fn parts_of_a_head() {
         let head = b"GET /ws?room=1 HTTP/1.1\r\nHost: dev\r\nX-Empty:\r\n\
             Sec-WebSocket-Protocol: chat, , v2\r\nsec-websocket-protocol: v3\r\n\r\n";
-        let r = HttpRequest::new(ptr::null_mut(), &Request::from_head(head));
+        let r = HttpRequest::new(ptr::null_mut(), &Request::from_head(head), false);
         assert_eq!(text(r.method()), Some("GET"));
         assert_eq!(text(r.path()), Some("/ws"));
         assert_eq!(text(r.query()), Some("room=1"));
@@ -530,11 +533,11 @@ mod tests {
         assert_eq!(text(r.header(b"origin")), None);
         let protocols: Vec<_> = (0..4).map(|i| text(r.protocol(i))).collect();
         assert_eq!(protocols, [Some("chat"), Some("v2"), Some("v3"), None]);
-        assert!(!r.is_websocket());
 
         let r = HttpRequest::new(
             ptr::null_mut(),
             &Request::from_head(b"GET / HTTP/1.1\r\n\r\n"),
+            false,
         );
         assert_eq!(text(r.query()), None);
         assert_eq!((r.header_count(), text(r.protocol(0))), (0, None));
