@@ -297,28 +297,23 @@ unsafe fn http_request(conn: *mut Conn) -> *mut Conn {
             return ptr::null_mut();
         };
         let websocket = head.is_websocket();
-        if websocket {
-            let refused = if !head.origin_allowed((*l).origins) {
-                Some(403)
-            } else if budget::exhausted() {
-                Some(503)
-            } else {
-                None
-            };
-            if let Some(status) = refused {
-                engine.reject(status);
+        let status = if websocket && !head.origin_allowed((*l).origins) {
+            403
+        } else if websocket && budget::exhausted() {
+            503
+        } else {
+            let mut req = HttpRequest::new(conn, &head, websocket);
+            let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
+            if !req.upgraded.is_null() {
+                return req.upgraded;
+            }
+            if !alive || req.answered {
                 return ptr::null_mut();
             }
-        }
-        let mut req = HttpRequest::new(conn, &head, websocket);
-        let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
-        if !req.upgraded.is_null() {
-            return req.upgraded;
-        }
-        if alive && !req.answered {
-            if let Some(engine) = (*conn).engine_mut() {
-                engine.reject(404);
-            }
+            404
+        };
+        if let Some(engine) = (*conn).engine_mut() {
+            engine.reject(status);
         }
         ptr::null_mut()
     }
