@@ -189,6 +189,13 @@ pub(crate) struct Awake {
     held: *mut sys::pbuf,
 }
 
+impl Awake {
+    /// The heap this holds: its own block and the engine's buffers.
+    fn heap_bytes(&self) -> usize {
+        core::mem::size_of::<Awake>() + self.engine.heap_bytes()
+    }
+}
+
 impl Drop for Awake {
     fn drop(&mut self) {
         budget::recharge(self.charged, 0);
@@ -279,8 +286,8 @@ impl Conn {
     /// Charges what the connection holds now to the heap budget, and lets its engine grow
     /// only within what the budget leaves.
     pub(crate) fn settle(&mut self) {
-        let held = self.heap_bytes();
         if let Some(awake) = self.awake_mut() {
+            let held = awake.heap_bytes();
             budget::recharge(awake.charged, held);
             awake.charged = held;
             let room = budget::allowance(held).saturating_sub(core::mem::size_of::<Awake>());
@@ -410,8 +417,10 @@ impl Conn {
     /// parked or idle). Held pbufs are lwIP's memory, bounded by its receive window, and
     /// not counted here.
     pub fn heap_bytes(&self) -> usize {
-        self.engine()
-            .map_or(0, |e| core::mem::size_of::<Awake>() + e.heap_bytes())
+        match &self.slot {
+            Slot::Active(awake) => awake[0].heap_bytes(),
+            Slot::Idle(_) | Slot::Parked(_) => 0,
+        }
     }
 }
 
