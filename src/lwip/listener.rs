@@ -78,9 +78,8 @@ impl HttpRequest {
             + query.map_or(0, str::len)
             + 3;
         if r.arena.try_reserve(need).is_err() {
-            // Out of memory: an empty request; the application sees no path and no
-            // headers, and the default answer (404) goes out.
-            r.arena.push(0);
+            // Out of memory: an empty request (see `at`); the application sees no path
+            // and no headers, and the default answer (404) goes out.
             return r;
         }
         push_str(&mut r.arena, method.as_bytes());
@@ -100,10 +99,12 @@ impl HttpRequest {
         r
     }
 
+    /// The string at `off`; an empty one past the arena (all of an empty request).
     fn at(&self, off: usize) -> *const c_char {
-        self.arena
-            .get(off..)
-            .map_or(ptr::null(), |s| s.as_ptr().cast())
+        match self.arena.get(off..) {
+            Some(s) if !s.is_empty() => s.as_ptr().cast(),
+            _ => c"".as_ptr(),
+        }
     }
 
     /// The offset of the string `n` strings after the one at `off`.
@@ -536,5 +537,10 @@ mod tests {
         );
         assert_eq!(text(r.query()), None);
         assert_eq!((r.header_count(), text(r.protocol(0))), (0, None));
+
+        // What the arena holds when it could not be reserved: nothing.
+        let mut r = r;
+        r.arena = Vec::new();
+        assert_eq!((text(r.method()), text(r.path())), (Some(""), Some("")));
     }
 }
