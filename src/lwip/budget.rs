@@ -47,12 +47,9 @@ pub fn allowance(held: usize) -> usize {
 
 /// A connection's holding changed from `before` to `after` bytes.
 pub fn recharge(before: usize, after: usize) {
-    if after == before {
-        return;
-    }
-    if after > before {
-        USED.fetch_add(after - before, Relaxed);
-    } else {
-        USED.fetch_sub(before - after, Relaxed);
+    // The atomic add wraps, so adding the wrapped difference also takes away what a
+    // connection gave back: one read-modify-write either way, none when nothing changed.
+    if after != before {
+        USED.fetch_add(after.wrapping_sub(before), Relaxed);
     }
 }

@@ -21,14 +21,22 @@ use crate::proto::{Config, Request, State};
 
 /// A request head with NUL-terminated copies of its parts, valid during the request
 /// callback only.
+///
+/// The copies follow each other in one arena: method, path, query (if any), each header's
+/// name and value, then the offered subprotocols. The head passed `httparse`, which
+/// refuses NUL bytes, so each part is found by walking the arena from the start of its
+/// group (heads are small; the accessors run a few times per request).
 pub struct HttpRequest {
     pub(crate) conn: *mut Conn,
     arena: Vec<u8>,
-    method: usize,
     path: usize,
     query: Option<usize>,
-    headers: Vec<(usize, usize)>,
-    protocols: Vec<usize>,
+    /// Where the first header name starts, and how many headers follow.
+    headers: usize,
+    header_count: usize,
+    /// Where the first subprotocol starts, and how many follow.
+    protocols: usize,
+    protocol_count: usize,
     websocket: bool,
     /// Set by [`HttpRequest::upgrade`]: the connection now lives there.
     pub(crate) upgraded: *mut Conn,
@@ -44,59 +52,71 @@ fn push_str(arena: &mut Vec<u8>, s: &[u8]) -> usize {
 }
 
 impl HttpRequest {
-    pub(crate) fn new(conn: *mut Conn, req: &Request<'_>) -> HttpRequest {
+    /// `websocket`: the request asks for an upgrade (`Request::is_websocket`).
+    pub(crate) fn new(conn: *mut Conn, req: &Request<'_>, websocket: bool) -> HttpRequest {
         let mut r = HttpRequest {
             conn,
             arena: Vec::new(),
-            method: 0,
             path: 0,
             query: None,
-            headers: Vec::new(),
-            protocols: Vec::new(),
-            websocket: req.is_websocket(),
+            headers: 0,
+            header_count: 0,
+            protocols: 0,
+            protocol_count: 0,
+            websocket,
             upgraded: ptr::null_mut(),
             answered: false,
         };
-        let headers = req.headers().count();
-        let protocols = req.subprotocols().count();
+        let (method, path, query) = (req.method(), req.path(), req.query());
         // The head is at most max_header_bytes; its parts plus one NUL each fit in twice.
         let need = 2 * req
             .headers()
             .map(|(n, v)| n.len() + v.len() + 2)
             .sum::<usize>()
-            + req.method().len()
-            + req.path().len()
-            + req.query().map_or(0, str::len)
+            + method.len()
+            + path.len()
+            + query.map_or(0, str::len)
             + 3;
-        if r.arena.try_reserve(need).is_err()
-            || r.headers.try_reserve(headers).is_err()
-            || r.protocols.try_reserve(protocols).is_err()
-        {
-            // Out of memory: an empty request; the application sees no path and no
-            // headers, and the default answer (404) goes out.
-            r.arena.clear();
-            r.arena.push(0);
+        if r.arena.try_reserve(need).is_err() {
+            // Out of memory: an empty request (see `at`); the application sees no path
+            // and no headers, and the default answer (404) goes out.
             return r;
         }
-        r.method = push_str(&mut r.arena, req.method().as_bytes());
-        r.path = push_str(&mut r.arena, req.path().as_bytes());
-        r.query = req.query().map(|q| push_str(&mut r.arena, q.as_bytes()));
+        push_str(&mut r.arena, method.as_bytes());
+        r.path = push_str(&mut r.arena, path.as_bytes());
+        r.query = query.map(|q| push_str(&mut r.arena, q.as_bytes()));
+        r.headers = r.arena.len();
         for (name, value) in req.headers() {
-            let n = push_str(&mut r.arena, name.as_bytes());
-            let v = push_str(&mut r.arena, value);
-            r.headers.push((n, v));
+            push_str(&mut r.arena, name.as_bytes());
+            push_str(&mut r.arena, value);
+            r.header_count += 1;
         }
+        r.protocols = r.arena.len();
         for p in req.subprotocols() {
-            let at = push_str(&mut r.arena, p.as_bytes());
-            r.protocols.push(at);
+            push_str(&mut r.arena, p.as_bytes());
+            r.protocol_count += 1;
         }
         r
     }
 
+    /// The string at `off`; an empty one past the arena (all of an empty request).
     fn at(&self, off: usize) -> *const c_char {
-        self.arena
-            .get(off..)
-            .map_or(ptr::null(), |s| s.as_ptr().cast())
+        match self.arena.get(off..) {
+            Some(s) if !s.is_empty() => s.as_ptr().cast(),
+            _ => c"".as_ptr(),
+        }
+    }
+
+    /// The offset of the string `n` strings after the one at `off`.
+    fn skip(&self, mut off: usize, n: usize) -> usize {
+        for _ in 0..n {
+            let tail = self.arena.get(off..).unwrap_or_default();
+            off += tail
+                .iter()
+                .position(|&b| b == 0)
+                .map_or(tail.len(), |end| end + 1);
+        }
+        off
     }
 
     fn bytes_at(&self, off: usize) -> &[u8] {
@@ -107,7 +127,7 @@ impl HttpRequest {
 
     /// The method (e.g. "GET").
     pub fn method(&self) -> *const c_char {
-        self.at(self.method)
+        self.at(0)
     }
 
     /// The path without the query.
@@ -122,25 +142,37 @@ impl HttpRequest {
 
     /// The first header with this name (ASCII case-insensitive), or NULL.
     pub fn header(&self, name: &[u8]) -> *const c_char {
-        self.headers
-            .iter()
-            .find(|(n, _)| self.bytes_at(*n).eq_ignore_ascii_case(name))
-            .map_or(ptr::null(), |(_, v)| self.at(*v))
+        let mut off = self.headers;
+        for _ in 0..self.header_count {
+            let value = self.skip(off, 1);
+            if self.bytes_at(off).eq_ignore_ascii_case(name) {
+                return self.at(value);
+            }
+            off = self.skip(value, 1);
+        }
+        ptr::null()
     }
 
     /// Number of headers.
     pub fn header_count(&self) -> usize {
-        self.headers.len()
+        self.header_count
     }
 
     /// Header `i` as (name, value).
     pub fn header_at(&self, i: usize) -> Option<(*const c_char, *const c_char)> {
-        self.headers.get(i).map(|(n, v)| (self.at(*n), self.at(*v)))
+        if i >= self.header_count {
+            return None;
+        }
+        let name = self.skip(self.headers, 2 * i);
+        Some((self.at(name), self.at(self.skip(name, 1))))
     }
 
     /// Offered subprotocol `i`, or NULL.
     pub fn protocol(&self, i: usize) -> *const c_char {
-        self.protocols.get(i).map_or(ptr::null(), |p| self.at(*p))
+        if i >= self.protocol_count {
+            return ptr::null();
+        }
+        self.at(self.skip(self.protocols, i))
     }
 
     /// True when the request asks for a WebSocket upgrade.
@@ -265,28 +297,24 @@ unsafe fn http_request(conn: *mut Conn) -> *mut Conn {
         let Some(head) = engine.request() else {
             return ptr::null_mut();
         };
-        if head.is_websocket() {
-            let refused = if !head.origin_allowed((*l).origins) {
-                Some(403)
-            } else if budget::exhausted() {
-                Some(503)
-            } else {
-                None
-            };
-            if let Some(status) = refused {
-                engine.reject(status);
+        let websocket = head.is_websocket();
+        let status = if websocket && !head.origin_allowed((*l).origins) {
+            403
+        } else if websocket && budget::exhausted() {
+            503
+        } else {
+            let mut req = HttpRequest::new(conn, &head, websocket);
+            let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
+            if !req.upgraded.is_null() {
+                return req.upgraded;
+            }
+            if !alive || req.answered {
                 return ptr::null_mut();
             }
-        }
-        let mut req = HttpRequest::new(conn, &head);
-        let alive = conn::call_hook(conn, || ((*l).on_request)((*l).user, &mut req));
-        if !req.upgraded.is_null() {
-            return req.upgraded;
-        }
-        if alive && !req.answered {
-            if let Some(engine) = (*conn).engine_mut() {
-                engine.reject(404);
-            }
+            404
+        };
+        if let Some(engine) = (*conn).engine_mut() {
+            engine.reject(status);
         }
         ptr::null_mut()
     }
@@ -466,4 +494,53 @@ unsafe extern "C" fn on_accept(
         (*l).pending.push(c);
     }
     err::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::ffi::CStr;
+
+    fn text(p: *const c_char) -> Option<&'static str> {
+        // SAFETY: the accessors give null or a NUL-terminated string in the arena, which
+        // the test keeps alive while it reads.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("?"))
+    }
+
+    #[test]
+    fn parts_of_a_head() {
+        let head = b"GET /ws?room=1 HTTP/1.1\r\nHost: dev\r\nX-Empty:\r\n\
+            Sec-WebSocket-Protocol: chat, , v2\r\nsec-websocket-protocol: v3\r\n\r\n";
+        let r = HttpRequest::new(ptr::null_mut(), &Request::from_head(head), false);
+        assert_eq!(text(r.method()), Some("GET"));
+        assert_eq!(text(r.path()), Some("/ws"));
+        assert_eq!(text(r.query()), Some("room=1"));
+        assert_eq!(r.header_count(), 4);
+        let at = |i| r.header_at(i).map(|(n, v)| (text(n), text(v)));
+        assert_eq!(at(0), Some((Some("Host"), Some("dev"))));
+        assert_eq!(at(1), Some((Some("X-Empty"), Some(""))));
+        assert_eq!(at(3), Some((Some("sec-websocket-protocol"), Some("v3"))));
+        assert_eq!(at(4), None);
+        assert_eq!(text(r.header(b"x-empty")), Some(""));
+        assert_eq!(
+            text(r.header(b"SEC-WEBSOCKET-PROTOCOL")),
+            Some("chat, , v2")
+        );
+        assert_eq!(text(r.header(b"origin")), None);
+        let protocols: Vec<_> = (0..4).map(|i| text(r.protocol(i))).collect();
+        assert_eq!(protocols, [Some("chat"), Some("v2"), Some("v3"), None]);
+
+        let r = HttpRequest::new(
+            ptr::null_mut(),
+            &Request::from_head(b"GET / HTTP/1.1\r\n\r\n"),
+            false,
+        );
+        assert_eq!(text(r.query()), None);
+        assert_eq!((r.header_count(), text(r.protocol(0))), (0, None));
+
+        // What the arena holds when it could not be reserved: nothing.
+        let mut r = r;
+        r.arena = Vec::new();
+        assert_eq!((text(r.method()), text(r.path())), (Some(""), Some("")));
+    }
 }

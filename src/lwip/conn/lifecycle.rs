@@ -145,11 +145,7 @@ pub(crate) unsafe fn start_client_on(
         attach(conn, pcb);
         let e = sys::lwipws_connect(pcb, addr, port, Some(on_connected));
         if e != err::OK {
-            detach(pcb);
-            sys::lwipws_abort(pcb);
-            (*conn).pcb = ptr::null_mut();
-            (*conn).take_engine();
-            (*conn).flags = 0;
+            teardown(conn, false);
             return Err(if e == err::MEM {
                 OpError::NoMem
             } else {
@@ -192,25 +188,27 @@ pub unsafe fn close(conn: *mut Conn, code: u16, reason: &str) -> Result<(), OpEr
 /// Drop the connection at once without any hook (pcb aborted). Safe inside this
 /// connection's own hooks: the caller up the stack notices through the guard.
 pub unsafe fn destroy(conn: *mut Conn) {
-    // SAFETY: caller passes a constructed Conn; the pcb, if any, is live.
-    unsafe {
-        kill_guard(conn);
-        let pcb = (*conn).pcb;
-        if !pcb.is_null() {
-            detach(pcb);
-            sys::lwipws_abort(pcb);
-            (*conn).pcb = ptr::null_mut();
-        }
-        (*conn).take_engine();
-        (*conn).flags = 0;
-    }
+    // SAFETY: forwarded caller contract.
+    unsafe { teardown(conn, false) };
 }
 
 /// Ends the connection: detach, close (or abort) the pcb, drop the engine, then the
 /// `closed` hook as the very last step. Returns `Aborted` when the pcb was aborted.
 pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> Flow {
+    // SAFETY: conn is live; nothing touches it after the `closed` hook.
+    unsafe {
+        let flow = teardown(conn, graceful);
+        let closed = (*conn).hooks.closed;
+        closed(conn, ending);
+        flow
+    }
+}
+
+/// Tells hook callers up the stack that the connection is gone, detaches and closes (or
+/// aborts) its pcb, and drops its engine. Returns `Aborted` when the pcb was aborted.
+unsafe fn teardown(conn: *mut Conn, graceful: bool) -> Flow {
     let mut flow = Flow::Continue;
-    // SAFETY: conn is live; the pcb is live while non-null.
+    // SAFETY: caller passes a constructed Conn; the pcb is live while non-null.
     unsafe {
         kill_guard(conn);
         let pcb = (*conn).pcb;
@@ -224,8 +222,6 @@ pub(crate) unsafe fn finish(conn: *mut Conn, ending: Ending, graceful: bool) -> 
         }
         (*conn).take_engine();
         (*conn).flags = 0;
-        let closed = (*conn).hooks.closed;
-        closed(conn, ending);
     }
     flow
 }

@@ -22,7 +22,6 @@
 //!   on the caller's stack, so nothing touches a `Conn` that went away inside a hook.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::ffi::{c_char, c_void};
 use core::ptr;
 
@@ -190,6 +189,13 @@ pub(crate) struct Awake {
     held: *mut sys::pbuf,
 }
 
+impl Awake {
+    /// The heap this holds: its own block and the engine's buffers.
+    fn heap_bytes(&self) -> usize {
+        core::mem::size_of::<Awake>() + self.engine.heap_bytes()
+    }
+}
+
 impl Drop for Awake {
     fn drop(&mut self) {
         budget::recharge(self.charged, 0);
@@ -280,8 +286,8 @@ impl Conn {
     /// Charges what the connection holds now to the heap budget, and lets its engine grow
     /// only within what the budget leaves.
     pub(crate) fn settle(&mut self) {
-        let held = self.heap_bytes();
         if let Some(awake) = self.awake_mut() {
+            let held = awake.heap_bytes();
             budget::recharge(awake.charged, held);
             awake.charged = held;
             let room = budget::allowance(held).saturating_sub(core::mem::size_of::<Awake>());
@@ -411,28 +417,39 @@ impl Conn {
     /// parked or idle). Held pbufs are lwIP's memory, bounded by its receive window, and
     /// not counted here.
     pub fn heap_bytes(&self) -> usize {
-        self.engine()
-            .map_or(0, |e| core::mem::size_of::<Awake>() + e.heap_bytes())
+        match &self.slot {
+            Slot::Active(awake) => awake[0].heap_bytes(),
+            Slot::Idle(_) | Slot::Parked(_) => 0,
+        }
     }
 }
 
 /// The size of the heap block an awake connection's engine lives in.
 pub const ENGINE_BLOCK_BYTES: usize = core::mem::size_of::<Awake>();
 
-/// An engine on the heap (a one-element array: a thin pointer, made without an
-/// infallible allocation).
+/// An engine on the heap (a one-element array: a thin pointer; made by [`boxed`], which
+/// returns `None` rather than abort when the heap is full).
 pub(crate) type EngineBox = Box<[Awake; 1]>;
 
 /// Moves `engine` to the heap; `None` when the allocator refuses.
 fn boxed(engine: Connection) -> Option<EngineBox> {
-    let mut one = Vec::new();
-    one.try_reserve_exact(1).ok()?;
-    one.push(Awake {
+    let layout = core::alloc::Layout::new::<[Awake; 1]>();
+    let awake = Awake {
         engine,
         charged: 0,
         held: ptr::null_mut(),
-    });
-    EngineBox::try_from(one.into_boxed_slice()).ok()
+    };
+    // SAFETY: the layout is the box's own (not zero-sized); a null block is refused (the
+    // engine is dropped with `awake`), else it is initialised before the box takes it, and
+    // the global allocator made it, as `Box` requires.
+    unsafe {
+        let block = alloc::alloc::alloc(layout).cast::<[Awake; 1]>();
+        if block.is_null() {
+            return None;
+        }
+        block.write([awake]);
+        Some(Box::from_raw(block))
+    }
 }
 
 /// Calls `f` (which runs a hook) with a guard: returns false when the connection was

@@ -25,8 +25,8 @@ enum Raw {
         nul: Nul,
     },
     Chunk(Piece),
-    Ping(*mut u8, usize),
-    Pong(*mut u8, usize),
+    /// A ping (false) or a pong (true) with its payload.
+    Control(bool, *mut u8, usize),
     Ended(Ending),
 }
 
@@ -298,8 +298,8 @@ fn to_raw(ev: Event<'_>, start: usize, len: usize, spare: bool) -> Raw {
             offset,
             last,
         }),
-        Event::Ping(d) => Raw::Ping(d.as_ptr().cast_mut(), d.len()),
-        Event::Pong(d) => Raw::Pong(d.as_ptr().cast_mut(), d.len()),
+        Event::Ping(d) => Raw::Control(false, d.as_ptr().cast_mut(), d.len()),
+        Event::Pong(d) => Raw::Control(true, d.as_ptr().cast_mut(), d.len()),
         Event::Closed { code, .. } => Raw::Ended(Ending::Code(code)),
     }
 }
@@ -347,32 +347,25 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                 len,
                 nul,
             } => {
-                let alive = match nul {
-                    Nul::Empty => {
-                        let mut zero = 0u8;
-                        let p: *mut u8 = &mut zero;
-                        call_hook(conn, || (hooks.message)(conn, p, 0, text))
-                    }
-                    Nul::Present => call_hook(conn, || (hooks.message)(conn, data, len, text)),
-                    Nul::Swap => {
-                        let end = data.add(len);
-                        let saved = *end;
-                        *end = 0;
-                        let alive = call_hook(conn, || (hooks.message)(conn, data, len, text));
-                        *end = saved;
-                        alive
-                    }
+                // A writable 0 byte of our own (one raw pointer, used for both roles).
+                let mut own = 0u8;
+                let zero = ptr::addr_of_mut!(own);
+                let mut copy = core::mem::MaybeUninit::<[u8; DIRECT_MAX + 1]>::uninit();
+                // Where the 0 after the payload goes, and the byte to put back there after
+                // the hook (only `Swap` borrows a byte of the input).
+                let (p, end, saved): (*mut u8, *mut u8, u8) = match nul {
+                    Nul::Empty => (zero, zero, 0),
+                    Nul::Present => (data, zero, 0),
+                    Nul::Swap => (data, data.add(len), *data.add(len)),
                     Nul::Copy if len <= DIRECT_MAX => {
                         // Small: a terminated copy on the stack, no heap at all (also
                         // right after the connection gave its buffers back).
-                        let mut copy = core::mem::MaybeUninit::<[u8; DIRECT_MAX + 1]>::uninit();
                         let p = copy.as_mut_ptr().cast::<u8>();
                         // SAFETY: `data` has `len` <= DIRECT_MAX readable bytes (the
                         // input piece); `p` has DIRECT_MAX + 1 writable bytes on our stack,
                         // of which the hook reads only the `len` + 1 written here.
                         ptr::copy_nonoverlapping(data, p, len);
-                        *p.add(len) = 0;
-                        call_hook(conn, || (hooks.message)(conn, p, len, text))
+                        (p, p.add(len), 0)
                     }
                     Nul::Copy => {
                         let payload = core::slice::from_raw_parts(data, len);
@@ -384,14 +377,19 @@ unsafe fn dispatch(conn: *mut Conn, raw: Raw) -> Option<*mut Conn> {
                             (*conn).out_of_memory();
                             return Some(conn);
                         };
-                        call_hook(conn, || (hooks.message)(conn, p, len, text))
+                        (p, zero, 0)
                     }
                 };
+                *end = 0;
+                let alive = call_hook(conn, || (hooks.message)(conn, p, len, text));
+                *end = saved;
                 alive.then_some(conn)
             }
             Raw::Chunk(piece) => call_hook(conn, || (hooks.chunk)(conn, piece)).then_some(conn),
-            Raw::Ping(d, n) => call_hook(conn, || (hooks.ping)(conn, d, n)).then_some(conn),
-            Raw::Pong(d, n) => call_hook(conn, || (hooks.pong)(conn, d, n)).then_some(conn),
+            Raw::Control(pong, d, n) => {
+                let hook = if pong { hooks.pong } else { hooks.ping };
+                call_hook(conn, || hook(conn, d, n)).then_some(conn)
+            }
             Raw::Ended(ending) => {
                 (*conn).ending = Some(ending);
                 Some(conn)

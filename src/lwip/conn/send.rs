@@ -114,7 +114,7 @@ unsafe fn write_direct(
             return Some(Err(OpError::NoMem));
         }
         set_nagle(conn, pcb, fragment == Some(false));
-        let e = write_flags(pcb, header, sys::lwipws_write_flag_more());
+        let e = write_flags(pcb, header, WRITE_FLAG_MORE);
         if e == err::MEM {
             return None;
         }
@@ -188,6 +188,11 @@ pub unsafe fn ping(conn: *mut Conn, data: &[u8]) -> Result<(), OpError> {
     unsafe { queue(conn, |e| e.ping(data, mask_for(e))) }
 }
 
+/// lwIP's `TCP_WRITE_FLAG_COPY` and `TCP_WRITE_FLAG_MORE` (lwip/tcp.h, from the bindings:
+/// constants, not a call into the shim per write).
+const WRITE_FLAG_COPY: u8 = sys::TCP_WRITE_FLAG_COPY as u8;
+const WRITE_FLAG_MORE: u8 = sys::TCP_WRITE_FLAG_MORE as u8;
+
 /// `altcp_write` with `TCP_WRITE_FLAG_COPY` of `bytes` (callers keep it within
 /// `altcp_sndbuf`, so within `u16`).
 unsafe fn write_copy(pcb: *mut sys::lwipws_pcb, bytes: &[u8]) -> sys::err_t {
@@ -199,14 +204,7 @@ unsafe fn write_copy(pcb: *mut sys::lwipws_pcb, bytes: &[u8]) -> sys::err_t {
 unsafe fn write_flags(pcb: *mut sys::lwipws_pcb, bytes: &[u8], more: u8) -> sys::err_t {
     let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
     // SAFETY: `pcb` is live (caller contract); lwIP copies `len` readable bytes.
-    unsafe {
-        sys::lwipws_write(
-            pcb,
-            bytes.as_ptr().cast(),
-            len,
-            sys::lwipws_write_flag_copy() | more,
-        )
-    }
+    unsafe { sys::lwipws_write(pcb, bytes.as_ptr().cast(), len, WRITE_FLAG_COPY | more) }
 }
 
 #[cfg(feature = "listener")]
@@ -262,16 +260,28 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
         };
         let mut wrote = nagle_off;
         loop {
-            let pending = engine.pending();
-            if pending.is_empty() {
-                break;
-            }
+            // The send queue, then a constant response body by reference
+            // (`HttpRequest_respondStatic`), which the engine gives only once the queue is
+            // empty.
+            let queued = engine.pending();
+            let copy = !queued.is_empty();
+            let bytes = if copy {
+                queued
+            } else {
+                engine.pending_static()
+            };
             let room = usize::from(sys::lwipws_sndbuf(pcb));
-            let n = pending.len().min(room).min(usize::from(u16::MAX));
+            let n = bytes.len().min(room).min(usize::from(u16::MAX));
             if n == 0 {
                 break;
             }
-            let e = write_copy(pcb, pending.get(..n).unwrap_or_default());
+            let e = if copy {
+                write_copy(pcb, bytes.get(..n).unwrap_or_default())
+            } else {
+                // SAFETY: `pcb` is live; `bytes` is constant data that stays valid until
+                // the connection ends (the caller's contract), so lwIP may reference it.
+                sys::lwipws_write(pcb, bytes.as_ptr().cast(), n as u16, 0)
+            };
             if e == err::MEM {
                 break;
             }
@@ -279,28 +289,11 @@ pub(super) unsafe fn flush(conn: *mut Conn) {
                 (*conn).flags |= FATAL;
                 break;
             }
-            engine.advance(n);
-            wrote = true;
-        }
-        // Then a constant response body, by reference (`HttpRequest_respondStatic`).
-        loop {
-            let body = engine.pending_static();
-            let room = usize::from(sys::lwipws_sndbuf(pcb));
-            let n = body.len().min(room).min(usize::from(u16::MAX));
-            if n == 0 {
-                break;
+            if copy {
+                engine.advance(n);
+            } else {
+                engine.advance_static(n);
             }
-            // SAFETY: `pcb` is live; `body` is constant data that stays valid until the
-            // connection ends (the caller's contract), so lwIP may reference it.
-            let e = sys::lwipws_write(pcb, body.as_ptr().cast(), n as u16, 0);
-            if e == err::MEM {
-                break;
-            }
-            if e != err::OK {
-                (*conn).flags |= FATAL;
-                break;
-            }
-            engine.advance_static(n);
             wrote = true;
         }
         if wrote {
