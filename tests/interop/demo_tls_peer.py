@@ -97,10 +97,10 @@ ROUND_TRIP = """(async () => {
 })().catch(e => "failed: " + e)"""
 
 
-async def chromium(browser, port, cert, trust):
-    """Loads https://127.0.0.1:PORT/chat?path=/echo&send=... in headless Chromium and returns
-    (location.protocol, the page's text once it shows the echo or after 20 s, the wss
-    round trip's echo)."""
+async def chromium(browser, port, cert, trust, page="/chat"):
+    """Loads https://127.0.0.1:PORT{page}?path=/echo&send=... (examples/chat/index.html) in
+    headless Chromium and returns (location.protocol, the page's text once it shows the echo
+    or after 20 s, the wss round trip's echo). Also used by the TLS firmware's test."""
     send = "hello from chromium over wss"
     with tempfile.TemporaryDirectory() as profile:
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -108,7 +108,7 @@ async def chromium(browser, port, cert, trust):
                  "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0"]
         if trust:
             flags.append("--ignore-certificate-errors-spki-list=" + spki_hash(cert))
-        url = f"https://127.0.0.1:{port}/chat?path=/echo&send=" + send.replace(" ", "%20")
+        url = f"https://127.0.0.1:{port}{page}?path=/echo&send=" + send.replace(" ", "%20")
         proc = await asyncio.create_subprocess_exec(
             browser, *flags, url, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE)
