@@ -1,6 +1,7 @@
 /*
- * Polling lwIP netif driver for the SMSC LAN9118 as modelled by QEMU (mps2-an386,
- * base 0x40200000). No interrupts: lan9118_poll() drains the RX status FIFO.
+ * lwIP netif driver for the SMSC LAN9118 as modelled by QEMU (mps2-an386, base
+ * 0x40200000). lan9118_poll() drains the RX status FIFO; called in a loop (bare metal) or
+ * from a task woken by the chip's receive interrupt (IRQ 13: lan9118_irq_*).
  *
  * Model quirks: RX is dropped until MAC_CR.RXEN is set; the reset default is
  * promiscuous; the RX status length includes the 4-byte FCS; touching an unimplemented
@@ -22,6 +23,9 @@
 #define RX_STATUS_FIFO  REG(0x40)
 #define TX_STATUS_FIFO  REG(0x48)
 #define ID_REV          REG(0x50)
+#define IRQ_CFG         REG(0x54)
+#define INT_STS         REG(0x58)
+#define INT_EN          REG(0x5C)
 #define BYTE_TEST       REG(0x64)
 #define TX_CFG          REG(0x70)
 #define HW_CFG          REG(0x74)
@@ -32,6 +36,10 @@
 #define MAC_CSR_DATA    REG(0xA8)
 
 #define HW_CFG_SRST     (1u << 0)
+#define IRQ_CFG_EN      (1u << 8)
+#define IRQ_CFG_POL     (1u << 4) /* active high */
+#define IRQ_CFG_TYPE    (1u << 0) /* push-pull */
+#define INT_RSFL        (1u << 3) /* RX status FIFO level: a frame arrived */
 #define PMT_CTRL_READY  (1u << 0)
 #define TX_CFG_TX_ON    (1u << 1)
 #define CSR_BUSY        (1u << 31)
@@ -165,4 +173,28 @@ int lan9118_poll(struct netif *netif)
         frames++;
     }
     return frames;
+}
+
+void lan9118_irq_setup(void)
+{
+    INT_EN = 0;
+    INT_STS = INT_RSFL;
+    IRQ_CFG = IRQ_CFG_EN | IRQ_CFG_POL | IRQ_CFG_TYPE;
+}
+
+void lan9118_irq_mask(void)
+{
+    INT_EN = 0;
+}
+
+int lan9118_irq_rearm(void)
+{
+    /* Acknowledge first, then look: a frame that arrives after the acknowledgement sets
+     * the level bit again and interrupts as soon as it is unmasked. */
+    INT_STS = INT_RSFL;
+    if (((RX_FIFO_INF >> 16) & 0xFFu) != 0) {
+        return 1;
+    }
+    INT_EN = INT_RSFL;
+    return 0;
 }

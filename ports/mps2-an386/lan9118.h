@@ -15,4 +15,17 @@ err_t lan9118_init(struct netif *netif);
  * or -1 when the chip reports an error that cannot be recovered. */
 int lan9118_poll(struct netif *netif);
 
+/* Receive interrupt (IRQ 13 on mps2-an386), for a receive task that sleeps between
+ * frames instead of polling:
+ *   lan9118_irq_setup()  once after lan9118_init: the chip's IRQ line on, every source
+ *                        masked; then enable IRQ 13 in the NVIC.
+ *   lan9118_irq_mask()   in the interrupt handler, before waking the task (the line is a
+ *                        level: masked, it drops).
+ *   lan9118_irq_rearm()  in the task once lan9118_poll() found nothing: 1 when a frame
+ *                        came meanwhile (poll again), else 0 with the interrupt unmasked
+ *                        (sleep until the handler wakes the task). */
+void lan9118_irq_setup(void);
+void lan9118_irq_mask(void);
+int lan9118_irq_rearm(void);
+
 #endif /* LWIP_WS_LAN9118_H */

@@ -27,8 +27,13 @@ __vectors:
     .word 0
     .word PendSV_Handler
     .word SysTick_Handler
-    /* 32 device interrupts: unused (the NIC and the UART are polled). */
-    .rept 32
+    /* 32 device interrupts: IRQ 13 is the LAN9118 (used by the FreeRTOS image; the
+     * other images poll it), the rest unused. */
+    .rept 13
+    .word Default_Handler
+    .endr
+    .word Ethernet_Handler
+    .rept 18
     .word Default_Handler
     .endr
 
@@ -89,3 +94,4 @@ Default_Handler:
     weak_default DebugMon_Handler
     weak_default PendSV_Handler
     weak_default SysTick_Handler
+    weak_default Ethernet_Handler

@@ -1,11 +1,14 @@
 /*
  * FreeRTOS firmware for QEMU mps2-an386: the FreeRTOS kernel (portable/GCC/ARM_CM4F),
  * lwIP's tcpip thread (NO_SYS 0, LWIP_TCPIP_CORE_LOCKING 1, ports/freertos), the LAN9118
- * polling driver as a netif fed from its own task, and examples/sensor-push.
+ * driver as a netif fed from its own task, woken by the chip's receive interrupt, and
+ * examples/sensor-push.
  *
- *   net task (this file)  polls the LAN9118 every tick under the core lock and posts the
- *                         frames to the tcpip thread (tcpip_input); reads the console:
- *                         's' prints the figures, 'q' prints them and ends the run (exit 0)
+ *   net task (this file)  sleeps until the LAN9118 interrupts (a frame arrived), then
+ *                         drains its FIFO under the core lock and posts the frames to the
+ *                         tcpip thread (tcpip_input); every 10 ms it also reads the
+ *                         console: 's' prints the figures, 'q' prints them and ends the
+ *                         run (exit 0)
  *   tcpip thread          lwIP and every lwip-ws callback
  *   sensor, command       examples/sensor-push
  *
@@ -29,6 +32,9 @@
 
 #define NET_STACK  512 /* words */
 #define NET_PRIO   (configMAX_PRIORITIES - 1) /* above the tcpip thread: frames first */
+#define NIC_IRQ    13u /* the LAN9118 on mps2-an386 (startup.s: Ethernet_Handler) */
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_IPR   ((volatile uint8_t *)0xE000E400u)
 #define IP         "10.0.3.15"
 #define NETMASK    "255.255.255.0"
 #define GATEWAY    "10.0.3.2"
@@ -38,12 +44,25 @@ uint32_t mps2_rand(void);
 void mps2_fatal(const char *what, const char *file, int line) __attribute__((noreturn));
 
 static struct netif nic;
+static TaskHandle_t netTaskHandle;
+static volatile uint32_t nicInterrupts;
+
+/* IRQ 13: a frame arrived. Masks the chip's interrupt (a level) and wakes the net task,
+ * which drains the FIFO and unmasks it again. */
+void Ethernet_Handler(void)
+{
+    BaseType_t woken = pdFALSE;
+    lan9118_irq_mask();
+    nicInterrupts++;
+    vTaskNotifyGiveFromISR(netTaskHandle, &woken);
+    portYIELD_FROM_ISR(woken);
+}
 
 static void printFigures(void)
 {
     static char line[512];
     sensorPush_figures(line, sizeof line);
-    printf("figures: %s\n", line);
+    printf("figures: %s nic_interrupts=%lu\n", line, (unsigned long)nicInterrupts);
 }
 
 static void tcpipReady(void *arg)
@@ -86,6 +105,11 @@ static void netTask(void *arg)
         mps2_exit(1);
     }
     printf("freertos: tcpip thread running, lan9118 up at %s\n", IP);
+    /* The NIC's interrupt may call FreeRTOS (FromISR): priority no more urgent than
+     * configMAX_SYSCALL_INTERRUPT_PRIORITY. */
+    lan9118_irq_setup();
+    NVIC_IPR[NIC_IRQ] = configMAX_SYSCALL_INTERRUPT_PRIORITY;
+    NVIC_ISER0 = 1u << NIC_IRQ;
     if (sensorPush_start(80) < 0) {
         mps2_exit(1);
     }
@@ -109,8 +133,9 @@ static void netTask(void *arg)
             printf("freertos: stopped\n");
             mps2_exit(0);
         }
-        if (frames == 0) {
-            vTaskDelay(1);
+        if (frames == 0 && lan9118_irq_rearm() == 0) {
+            /* Until the NIC interrupts, or 10 ms for the console. */
+            (void)ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(10));
         }
     }
 }
@@ -118,7 +143,7 @@ static void netTask(void *arg)
 int mps2_main(void)
 {
     printf("mps2-an386: FreeRTOS %s + lwIP tcpip thread + lwip-ws\n", tskKERNEL_VERSION_NUMBER);
-    if (xTaskCreate(netTask, "net", NET_STACK, NULL, NET_PRIO, NULL) != pdPASS) {
+    if (xTaskCreate(netTask, "net", NET_STACK, NULL, NET_PRIO, &netTaskHandle) != pdPASS) {
         return 1;
     }
     vTaskStartScheduler();
