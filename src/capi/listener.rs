@@ -277,19 +277,19 @@ pub unsafe extern "C" fn WSS_upgradeProtocol(
     protocol: *const c_char,
 ) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; req => {
-        // SAFETY: `protocol` is NULL or NUL-terminated; copy it first: it may point into
-        // the request, which the upgrade releases.
+        // Copy the protocol first: it may point into the request, which the upgrade
+        // releases. The copy is checked as UTF-8 (once: not the original, then the copy).
         let mut buf = [0u8; 64];
-        let chosen = match unsafe { c_str(protocol, true) } {
-            Ok(None) => None,
-            Ok(Some(p)) if p.len() <= buf.len() => {
-                let dst = buf.get_mut(..p.len()).unwrap_or_default();
-                dst.copy_from_slice(p.as_bytes());
-                Some(p.len())
-            }
-            _ => return LWIP_WS_ERR_ARG,
+        let chosen = if protocol.is_null() {
+            None
+        } else {
+            // SAFETY: `protocol` is NUL-terminated (caller contract).
+            let p = unsafe { core::ffi::CStr::from_ptr(protocol) }.to_bytes();
+            let Some(dst) = buf.get_mut(..p.len()) else { return LWIP_WS_ERR_ARG };
+            dst.copy_from_slice(p);
+            let Ok(p) = core::str::from_utf8(dst) else { return LWIP_WS_ERR_ARG };
+            Some(p)
         };
-        let chosen = chosen.map(|n| core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or(""));
         // SAFETY: `wss_conn` checks `wss`; `req` is the live request of this callback.
         unsafe {
             match wss_conn(wss) {
