@@ -302,25 +302,6 @@ unsafe fn hook_writable(c: *mut Conn) {
     }
 }
 
-/// The status `closeFp` receives for an ending.
-fn close_status(ending: Ending) -> c_int {
-    match ending {
-        Ending::Code(code) => c_int::from(code),
-        Ending::Reset => LWIP_WS_DROP_RESET,
-        Ending::Aborted => LWIP_WS_DROP_ABORTED,
-        Ending::PeerClosed => LWIP_WS_DROP_PEER_CLOSED,
-        Ending::HandshakeTimeout => LWIP_WS_DROP_HANDSHAKE_TIMEOUT,
-        Ending::CloseTimeout => LWIP_WS_DROP_CLOSE_TIMEOUT,
-        Ending::HandshakeFailed => LWIP_WS_DROP_HANDSHAKE_FAILED,
-        Ending::ConnectFailed => LWIP_WS_DROP_CONNECT_FAILED,
-        Ending::NoMem => LWIP_WS_DROP_NO_MEM,
-        Ending::Local => LWIP_WS_DROP_LOCAL,
-        Ending::KeepAliveTimeout => LWIP_WS_DROP_KEEPALIVE_TIMEOUT,
-        Ending::MessageTimeout => LWIP_WS_DROP_MESSAGE_TIMEOUT,
-        Ending::TlsVerifyFailed => LWIP_WS_DROP_TLS_VERIFY_FAILED,
-    }
-}
-
 unsafe fn hook_closed(c: *mut Conn, ending: Ending) {
     // SAFETY: as in hook_open; this is the last thing done with the storage.
     unsafe {
