@@ -99,16 +99,15 @@ pub extern "C" fn WSS_errorText(code: c_int) -> *const c_char {
     let mut start = 0;
     for &(known, len) in TEXT_LENGTHS {
         if c_int::from(known) == code {
-            return TEXTS.get(start..).unwrap_or(TEXTS).as_ptr().cast();
+            break;
         }
         start += usize::from(len);
     }
-    let text: &'static [u8] = if (1..=4999).contains(&code) {
-        b"close code\0"
-    } else {
-        b"unknown code\0"
-    };
-    text.as_ptr().cast()
+    // Past the table's texts: "close code", then "unknown code".
+    if start == CLOSE_CODE_TEXT && !(1..=4999).contains(&code) {
+        start += b"close code\0".len();
+    }
+    TEXTS.get(start..).unwrap_or(TEXTS).as_ptr().cast()
 }
 
 /// The status `closeFp` receives for an ending.
@@ -148,14 +147,18 @@ const fn i8_of(status: c_int) -> i8 {
     status as i8
 }
 
-/// Declares `TEXTS`, the NUL-terminated texts one after another, and `TEXT_LENGTHS`, each
-/// code with the length of its text in `TEXTS` (NUL included). Packed like this the table
-/// takes 4 bytes per code besides the text, where a `match` compiles to about 10 bytes of
-/// code per code.
+/// Declares `TEXTS`, the NUL-terminated texts one after another followed by the two for
+/// codes not in the table ("close code", "unknown code"), `TEXT_LENGTHS`, each code with
+/// the length of its text in `TEXTS` (NUL included), and `CLOSE_CODE_TEXT`. Packed like
+/// this the table takes 4 bytes per code besides the text, where a `match` compiles to
+/// about 10 bytes of code per code.
 macro_rules! error_texts {
     ($($code:expr => $text:literal,)*) => {
-        const TEXTS: &[u8] = concat!($($text, "\0"),*).as_bytes();
+        const TEXTS: &[u8] =
+            concat!($($text, "\0",)* "close code\0unknown code\0").as_bytes();
         const TEXT_LENGTHS: &[(i16, u8)] = &[$((code_i16($code), text_len($text))),*];
+        /// Where "close code" starts in `TEXTS`: after every text of the table.
+        const CLOSE_CODE_TEXT: usize = 0 $(+ text_len($text) as usize)*;
     };
 }
 
