@@ -6,10 +6,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
-use super::{
-    boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_NOT_CONSTRUCTED,
-    LWIP_WS_OK, WSS,
-};
+use super::{boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_OK, WSS};
 use crate::lwip::conn::OpError;
 use crate::lwip::listener::{self, Listener};
 use lwip_sys as sys;
@@ -77,15 +74,9 @@ pub(crate) unsafe fn listener_of(l: *mut WSListener) -> Result<*mut Listener, c_
 
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
     super::tasks::check_core();
-    if l.is_null() {
-        return Err(LWIP_WS_ERR_ARG);
-    }
-    let i: *mut ListenerInner = l.cast();
-    // SAFETY: non-NULL storage of the right size and alignment (checked above).
-    if unsafe { (*i).magic } != LISTENER_MAGIC {
-        return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
-    }
-    Ok(i)
+    let magic_at = core::mem::offset_of!(ListenerInner, magic);
+    // SAFETY: `l` is NULL or storage of the right size and alignment (checked at build time).
+    unsafe { super::constructed(l.cast(), magic_at, LISTENER_MAGIC).map(<*mut u8>::cast) }
 }
 
 unsafe fn forward(user: *mut c_void, req: &mut listener::HttpRequest) {

@@ -330,18 +330,34 @@ pub(crate) fn result(r: Result<(), OpError>) -> c_int {
 
 /// The connection inside a constructed `WSS`.
 pub(crate) unsafe fn wss_conn(o: *mut WSS) -> Result<*mut Conn, c_int> {
-    if o.is_null() {
+    // SAFETY: `o` is NULL or WSS storage (size and alignment checked at build time); `conn` is
+    // the first field of the inner state, at the start of the storage.
+    unsafe {
+        constructed(o.cast(), core::mem::offset_of!(WssInner, magic), WSS_MAGIC)
+            .map(<*mut u8>::cast)
+    }
+}
+
+/// `p` when it is non-NULL and the `u32` at byte `magic_at` is `magic`: the check of
+/// constructed storage (`WSS`, `WSListener`), in one function for both.
+///
+/// # Safety
+/// `p` is NULL or points at storage holding an aligned `u32` at `magic_at`.
+#[inline(never)]
+pub(crate) unsafe fn constructed(
+    p: *mut u8,
+    magic_at: usize,
+    magic: u32,
+) -> Result<*mut u8, c_int> {
+    if p.is_null() {
         return Err(LWIP_WS_ERR_ARG);
     }
     tasks::check_core();
-    let inner: *mut WssInner = o.cast();
-    // SAFETY: `o` is non-NULL WSS storage (size and alignment checked above); the magic is
-    // a plain u32 inside it.
-    if unsafe { (*inner).magic } != WSS_MAGIC {
+    // SAFETY: per this function's contract.
+    if unsafe { p.add(magic_at).cast::<u32>().read() } != magic {
         return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
     }
-    // SAFETY: `conn` is the first field of the constructed inner state.
-    Ok(unsafe { core::ptr::addr_of_mut!((*inner).conn) })
+    Ok(p)
 }
 
 /// Runs `f` on the connection of a constructed `WSS`, mapping its result to a code.
