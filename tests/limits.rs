@@ -366,6 +366,10 @@ fn respond_static_checks_its_arguments() {
             HttpRequest_respondStatic(req, 200, ct, null, 1),
             LWIP_WS_ERR_ARG
         );
+        assert_eq!(
+            HttpRequest_respondStatic(req, 200, c"text/\xff".as_ptr(), body, 1),
+            LWIP_WS_ERR_ARG
+        );
         let bad = c"text/plain\r\nX: y".as_ptr();
         assert_ne!(
             HttpRequest_respondStatic(req, 200, bad, body, 1),

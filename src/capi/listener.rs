@@ -6,7 +6,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
-use super::{boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_OK, WSS};
+use super::{boundary, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_OK, WSS};
 use crate::lwip::conn::OpError;
 use crate::lwip::listener::{self, Listener};
 use lwip_sys as sys;
@@ -317,7 +317,10 @@ unsafe fn answer_page<'b>(
     }
     // SAFETY: per this function's contract.
     unsafe {
-        let Ok(Some(ctype)) = c_str(contentType, false) else {
+        if contentType.is_null() {
+            return LWIP_WS_ERR_ARG;
+        }
+        let Ok(ctype) = core::ffi::CStr::from_ptr(contentType).to_str() else {
             return LWIP_WS_ERR_ARG;
         };
         let body: &'b [u8] = if n == 0 {
