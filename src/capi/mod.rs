@@ -249,20 +249,23 @@ unsafe fn hook_message(c: *mut Conn, data: *mut u8, len: usize, text: bool) {
 }
 
 unsafe fn hook_ping(c: *mut Conn, data: *mut u8, len: usize) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        if let Some(f) = (*cb).pingFp {
-            f(cb, wss, data.cast(), c_len(len));
-        }
-    }
+    // SAFETY: forwarded.
+    unsafe { control_frame(c, data, len, false) }
 }
 
 unsafe fn hook_pong(c: *mut Conn, data: *mut u8, len: usize) {
+    // SAFETY: forwarded.
+    unsafe { control_frame(c, data, len, true) }
+}
+
+/// `pingFp` or `pongFp` (one body for both hooks, which differ only in the member).
+#[inline(never)]
+unsafe fn control_frame(c: *mut Conn, data: *mut u8, len: usize, pong: bool) {
     // SAFETY: as in hook_open.
     unsafe {
         let (cb, wss) = parts(c);
-        if let Some(f) = (*cb).pongFp {
+        let f = if pong { (*cb).pongFp } else { (*cb).pingFp };
+        if let Some(f) = f {
             f(cb, wss, data.cast(), c_len(len));
         }
     }
