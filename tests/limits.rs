@@ -4,7 +4,8 @@
 //!   raise the send queue, and the order of the setters does not change the result;
 //! - `HttpRequest_respondStatic` serves a page far beyond the send queue's limit, byte
 //!   for byte, with no allocation from the library (counted by this binary's global
-//!   allocator), where `HttpRequest_respond` copies the page onto the heap.
+//!   allocator), where `HttpRequest_respond` copies the page onto the heap;
+//! - `WSS_upgradeProtocol` refuses a subprotocol over 64 bytes or not UTF-8.
 //!
 //! Run with `cargo test --features host-lwip --test limits`.
 #![cfg(feature = "host-lwip")]
@@ -365,6 +366,10 @@ fn respond_static_checks_its_arguments() {
             HttpRequest_respondStatic(req, 200, ct, null, 1),
             LWIP_WS_ERR_ARG
         );
+        assert_eq!(
+            HttpRequest_respondStatic(req, 200, c"text/\xff".as_ptr(), body, 1),
+            LWIP_WS_ERR_ARG
+        );
         let bad = c"text/plain\r\nX: y".as_ptr();
         assert_ne!(
             HttpRequest_respondStatic(req, 200, bad, body, 1),
@@ -380,6 +385,18 @@ fn respond_static_checks_its_arguments() {
             LWIP_WS_ERR_ARG
         );
     }
+    let text = answer_one(8631, on_request, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(text.starts_with("HTTP/1.1 204 "), "{text}");
+    assert!(text.contains("Content-Length: 0\r\n"), "{text}");
+}
+
+/// Sends `request` to a listener on `port` whose request callback is `on_request`, and
+/// returns the answer; checks that lwIP's memory is back afterwards.
+fn answer_one(
+    port: u16,
+    on_request: unsafe extern "C" fn(*mut WSListener, *mut HttpRequest),
+    request: &[u8],
+) -> String {
     let _g = lock();
     settle();
     let baseline = usage();
@@ -392,18 +409,45 @@ fn respond_static_checks_its_arguments() {
             LWIP_WS_OK
         );
         assert_eq!(
-            WSListener_listen(&mut *l, std::ptr::null(), 8631),
+            WSListener_listen(&mut *l, std::ptr::null(), port),
             LWIP_WS_OK
         );
     }
-    let mut client = RawClient::connect(8631);
-    client.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut client = RawClient::connect(port);
+    client.send(request);
     pump(50_000, || client.fin || client.err.is_some());
     let text = client.text();
-    assert!(text.starts_with("HTTP/1.1 204 "), "{text}");
-    assert!(text.contains("Content-Length: 0\r\n"), "{text}");
     client.finish(false);
     unsafe { WSListener_destructor(&mut *l) };
     settle();
     assert_eq!(usage(), baseline, "lwIP's memory is back");
+    text
+}
+
+/// `WSS_upgradeProtocol` checks the protocol to select before anything else: longer than
+/// 64 bytes or not UTF-8 is refused with `LWIP_WS_ERR_ARG`; 64 bytes of UTF-8 (or none)
+/// passes, and the unconstructed `WSS` is refused next. The request is still unanswered
+/// after each refusal.
+#[test]
+fn upgrade_protocol_checks_the_protocol_it_selects() {
+    unsafe extern "C" fn on_request(_l: *mut WSListener, req: *mut HttpRequest) {
+        let mut idle = WSS {
+            _opaque: [0; LWIP_WS_WSS_WORDS],
+        };
+        let longest = std::ffi::CString::new("p".repeat(64)).unwrap();
+        let too_long = std::ffi::CString::new("p".repeat(65)).unwrap();
+        let not_utf8 = c"chat\xff";
+        let expected = [
+            (longest.as_ptr(), LWIP_WS_ERR_NOT_CONSTRUCTED),
+            (std::ptr::null(), LWIP_WS_ERR_NOT_CONSTRUCTED),
+            (too_long.as_ptr(), LWIP_WS_ERR_ARG),
+            (not_utf8.as_ptr(), LWIP_WS_ERR_ARG),
+        ];
+        for (protocol, code) in expected {
+            assert_eq!(WSS_upgradeProtocol(&mut idle, req, protocol), code);
+        }
+        assert_eq!(HttpRequest_reject(req, 400), LWIP_WS_OK);
+    }
+    let text = answer_one(8632, on_request, b"GET /ws HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
 }

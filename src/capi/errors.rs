@@ -5,6 +5,8 @@
 
 use core::ffi::{c_char, c_int};
 
+use crate::lwip::conn::Ending;
+
 /// Success.
 pub const LWIP_WS_OK: c_int = 0;
 
@@ -97,26 +99,66 @@ pub extern "C" fn WSS_errorText(code: c_int) -> *const c_char {
     let mut start = 0;
     for &(known, len) in TEXT_LENGTHS {
         if c_int::from(known) == code {
-            return TEXTS.get(start..).unwrap_or(TEXTS).as_ptr().cast();
+            break;
         }
         start += usize::from(len);
     }
-    let text: &'static [u8] = if (1..=4999).contains(&code) {
-        b"close code\0"
-    } else {
-        b"unknown code\0"
-    };
-    text.as_ptr().cast()
+    // Past the table's texts: "close code", then "unknown code".
+    if start == CLOSE_CODE_TEXT && !(1..=4999).contains(&code) {
+        start += b"close code\0".len();
+    }
+    TEXTS.get(start..).unwrap_or(TEXTS).as_ptr().cast()
 }
 
-/// Declares `TEXTS`, the NUL-terminated texts one after another, and `TEXT_LENGTHS`, each
-/// code with the length of its text in `TEXTS` (NUL included). Packed like this the table
-/// takes 4 bytes per code besides the text, where a `match` compiles to about 10 bytes of
-/// code per code.
+/// The status `closeFp` receives for an ending.
+pub(crate) fn close_status(ending: Ending) -> c_int {
+    match ending {
+        Ending::Code(code) => c_int::from(code),
+        _ => c_int::from(drop_status(ending)),
+    }
+}
+
+/// The drop status of an ending that is not a close code. With every arm a small
+/// constant the `match` compiles to a table of a byte per variant instead of a branch
+/// per arm; not inlined, since merged with the close code's arm in the caller it would
+/// be branches again.
+#[inline(never)]
+fn drop_status(ending: Ending) -> i8 {
+    match ending {
+        Ending::Code(_) => 0,
+        Ending::Reset => const { i8_of(LWIP_WS_DROP_RESET) },
+        Ending::Aborted => const { i8_of(LWIP_WS_DROP_ABORTED) },
+        Ending::PeerClosed => const { i8_of(LWIP_WS_DROP_PEER_CLOSED) },
+        Ending::HandshakeTimeout => const { i8_of(LWIP_WS_DROP_HANDSHAKE_TIMEOUT) },
+        Ending::CloseTimeout => const { i8_of(LWIP_WS_DROP_CLOSE_TIMEOUT) },
+        Ending::HandshakeFailed => const { i8_of(LWIP_WS_DROP_HANDSHAKE_FAILED) },
+        Ending::ConnectFailed => const { i8_of(LWIP_WS_DROP_CONNECT_FAILED) },
+        Ending::NoMem => const { i8_of(LWIP_WS_DROP_NO_MEM) },
+        Ending::Local => const { i8_of(LWIP_WS_DROP_LOCAL) },
+        Ending::KeepAliveTimeout => const { i8_of(LWIP_WS_DROP_KEEPALIVE_TIMEOUT) },
+        Ending::MessageTimeout => const { i8_of(LWIP_WS_DROP_MESSAGE_TIMEOUT) },
+        Ending::TlsVerifyFailed => const { i8_of(LWIP_WS_DROP_TLS_VERIFY_FAILED) },
+    }
+}
+
+/// A drop status as an `i8` (each fits; a build error otherwise).
+const fn i8_of(status: c_int) -> i8 {
+    assert!(status >= i8::MIN as c_int && status <= i8::MAX as c_int);
+    status as i8
+}
+
+/// Declares `TEXTS`, the NUL-terminated texts one after another followed by the two for
+/// codes not in the table ("close code", "unknown code"), `TEXT_LENGTHS`, each code with
+/// the length of its text in `TEXTS` (NUL included), and `CLOSE_CODE_TEXT`. Packed like
+/// this the table takes 4 bytes per code besides the text, where a `match` compiles to
+/// about 10 bytes of code per code.
 macro_rules! error_texts {
     ($($code:expr => $text:literal,)*) => {
-        const TEXTS: &[u8] = concat!($($text, "\0"),*).as_bytes();
+        const TEXTS: &[u8] =
+            concat!($($text, "\0",)* "close code\0unknown code\0").as_bytes();
         const TEXT_LENGTHS: &[(i16, u8)] = &[$((code_i16($code), text_len($text))),*];
+        /// Where "close code" starts in `TEXTS`: after every text of the table.
+        const CLOSE_CODE_TEXT: usize = 0 $(+ text_len($text) as usize)*;
     };
 }
 
@@ -180,6 +222,33 @@ mod tests {
 
     /// Every code gives the text the `match` it replaced gave (the packed table must keep
     /// each text with its code, NUL-terminated).
+    /// Each ending gives `closeFp` its documented status (the byte table must keep the
+    /// variants' order).
+    #[test]
+    fn close_status_of_each_ending() {
+        let cases = [
+            (Ending::Code(1000), 1000),
+            (Ending::Code(4999), 4999),
+            (Ending::Code(0), 0),
+            (Ending::Code(u16::MAX), 65535),
+            (Ending::Reset, LWIP_WS_DROP_RESET),
+            (Ending::Aborted, LWIP_WS_DROP_ABORTED),
+            (Ending::PeerClosed, LWIP_WS_DROP_PEER_CLOSED),
+            (Ending::HandshakeTimeout, LWIP_WS_DROP_HANDSHAKE_TIMEOUT),
+            (Ending::CloseTimeout, LWIP_WS_DROP_CLOSE_TIMEOUT),
+            (Ending::HandshakeFailed, LWIP_WS_DROP_HANDSHAKE_FAILED),
+            (Ending::ConnectFailed, LWIP_WS_DROP_CONNECT_FAILED),
+            (Ending::NoMem, LWIP_WS_DROP_NO_MEM),
+            (Ending::Local, LWIP_WS_DROP_LOCAL),
+            (Ending::KeepAliveTimeout, LWIP_WS_DROP_KEEPALIVE_TIMEOUT),
+            (Ending::MessageTimeout, LWIP_WS_DROP_MESSAGE_TIMEOUT),
+            (Ending::TlsVerifyFailed, LWIP_WS_DROP_TLS_VERIFY_FAILED),
+        ];
+        for (ending, status) in cases {
+            assert_eq!(close_status(ending), status, "{ending:?}");
+        }
+    }
+
     #[test]
     fn error_text_table_matches_match() {
         fn by_match(code: c_int) -> &'static [u8] {

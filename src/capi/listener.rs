@@ -6,10 +6,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
-use super::{
-    boundary, c_str, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_NOT_CONSTRUCTED,
-    LWIP_WS_OK, WSS,
-};
+use super::{boundary, op_error, result, wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_OK, WSS};
 use crate::lwip::conn::OpError;
 use crate::lwip::listener::{self, Listener};
 use lwip_sys as sys;
@@ -77,15 +74,9 @@ pub(crate) unsafe fn listener_of(l: *mut WSListener) -> Result<*mut Listener, c_
 
 unsafe fn inner(l: *mut WSListener) -> Result<*mut ListenerInner, c_int> {
     super::tasks::check_core();
-    if l.is_null() {
-        return Err(LWIP_WS_ERR_ARG);
-    }
-    let i: *mut ListenerInner = l.cast();
-    // SAFETY: non-NULL storage of the right size and alignment (checked above).
-    if unsafe { (*i).magic } != LISTENER_MAGIC {
-        return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
-    }
-    Ok(i)
+    let magic_at = core::mem::offset_of!(ListenerInner, magic);
+    // SAFETY: `l` is NULL or storage of the right size and alignment (checked at build time).
+    unsafe { super::constructed(l.cast(), magic_at, LISTENER_MAGIC).map(<*mut u8>::cast) }
 }
 
 unsafe fn forward(user: *mut c_void, req: &mut listener::HttpRequest) {
@@ -277,19 +268,19 @@ pub unsafe extern "C" fn WSS_upgradeProtocol(
     protocol: *const c_char,
 ) -> c_int {
     boundary!(LWIP_WS_ERR_ARG; req => {
-        // SAFETY: `protocol` is NULL or NUL-terminated; copy it first: it may point into
-        // the request, which the upgrade releases.
+        // Copy the protocol first: it may point into the request, which the upgrade
+        // releases. The copy is checked as UTF-8 (once: not the original, then the copy).
         let mut buf = [0u8; 64];
-        let chosen = match unsafe { c_str(protocol, true) } {
-            Ok(None) => None,
-            Ok(Some(p)) if p.len() <= buf.len() => {
-                let dst = buf.get_mut(..p.len()).unwrap_or_default();
-                dst.copy_from_slice(p.as_bytes());
-                Some(p.len())
-            }
-            _ => return LWIP_WS_ERR_ARG,
+        let chosen = if protocol.is_null() {
+            None
+        } else {
+            // SAFETY: `protocol` is NUL-terminated (caller contract).
+            let p = unsafe { core::ffi::CStr::from_ptr(protocol) }.to_bytes();
+            let Some(dst) = buf.get_mut(..p.len()) else { return LWIP_WS_ERR_ARG };
+            dst.copy_from_slice(p);
+            let Ok(p) = core::str::from_utf8(dst) else { return LWIP_WS_ERR_ARG };
+            Some(p)
         };
-        let chosen = chosen.map(|n| core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or(""));
         // SAFETY: `wss_conn` checks `wss`; `req` is the live request of this callback.
         unsafe {
             match wss_conn(wss) {
@@ -326,7 +317,10 @@ unsafe fn answer_page<'b>(
     }
     // SAFETY: per this function's contract.
     unsafe {
-        let Ok(Some(ctype)) = c_str(contentType, false) else {
+        if contentType.is_null() {
+            return LWIP_WS_ERR_ARG;
+        }
+        let Ok(ctype) = core::ffi::CStr::from_ptr(contentType).to_str() else {
             return LWIP_WS_ERR_ARG;
         };
         let body: &'b [u8] = if n == 0 {

@@ -249,20 +249,23 @@ unsafe fn hook_message(c: *mut Conn, data: *mut u8, len: usize, text: bool) {
 }
 
 unsafe fn hook_ping(c: *mut Conn, data: *mut u8, len: usize) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        if let Some(f) = (*cb).pingFp {
-            f(cb, wss, data.cast(), c_len(len));
-        }
-    }
+    // SAFETY: forwarded.
+    unsafe { control_frame(c, data, len, false) }
 }
 
 unsafe fn hook_pong(c: *mut Conn, data: *mut u8, len: usize) {
+    // SAFETY: forwarded.
+    unsafe { control_frame(c, data, len, true) }
+}
+
+/// `pingFp` or `pongFp` (one body for both hooks, which differ only in the member).
+#[inline(never)]
+unsafe fn control_frame(c: *mut Conn, data: *mut u8, len: usize, pong: bool) {
     // SAFETY: as in hook_open.
     unsafe {
         let (cb, wss) = parts(c);
-        if let Some(f) = (*cb).pongFp {
+        let f = if pong { (*cb).pongFp } else { (*cb).pingFp };
+        if let Some(f) = f {
             f(cb, wss, data.cast(), c_len(len));
         }
     }
@@ -302,25 +305,6 @@ unsafe fn hook_writable(c: *mut Conn) {
     }
 }
 
-/// The status `closeFp` receives for an ending.
-fn close_status(ending: Ending) -> c_int {
-    match ending {
-        Ending::Code(code) => c_int::from(code),
-        Ending::Reset => LWIP_WS_DROP_RESET,
-        Ending::Aborted => LWIP_WS_DROP_ABORTED,
-        Ending::PeerClosed => LWIP_WS_DROP_PEER_CLOSED,
-        Ending::HandshakeTimeout => LWIP_WS_DROP_HANDSHAKE_TIMEOUT,
-        Ending::CloseTimeout => LWIP_WS_DROP_CLOSE_TIMEOUT,
-        Ending::HandshakeFailed => LWIP_WS_DROP_HANDSHAKE_FAILED,
-        Ending::ConnectFailed => LWIP_WS_DROP_CONNECT_FAILED,
-        Ending::NoMem => LWIP_WS_DROP_NO_MEM,
-        Ending::Local => LWIP_WS_DROP_LOCAL,
-        Ending::KeepAliveTimeout => LWIP_WS_DROP_KEEPALIVE_TIMEOUT,
-        Ending::MessageTimeout => LWIP_WS_DROP_MESSAGE_TIMEOUT,
-        Ending::TlsVerifyFailed => LWIP_WS_DROP_TLS_VERIFY_FAILED,
-    }
-}
-
 unsafe fn hook_closed(c: *mut Conn, ending: Ending) {
     // SAFETY: as in hook_open; this is the last thing done with the storage.
     unsafe {
@@ -349,18 +333,34 @@ pub(crate) fn result(r: Result<(), OpError>) -> c_int {
 
 /// The connection inside a constructed `WSS`.
 pub(crate) unsafe fn wss_conn(o: *mut WSS) -> Result<*mut Conn, c_int> {
-    if o.is_null() {
+    // SAFETY: `o` is NULL or WSS storage (size and alignment checked at build time); `conn` is
+    // the first field of the inner state, at the start of the storage.
+    unsafe {
+        constructed(o.cast(), core::mem::offset_of!(WssInner, magic), WSS_MAGIC)
+            .map(<*mut u8>::cast)
+    }
+}
+
+/// `p` when it is non-NULL and the `u32` at byte `magic_at` is `magic`: the check of
+/// constructed storage (`WSS`, `WSListener`), in one function for both.
+///
+/// # Safety
+/// `p` is NULL or points at storage holding an aligned `u32` at `magic_at`.
+#[inline(never)]
+pub(crate) unsafe fn constructed(
+    p: *mut u8,
+    magic_at: usize,
+    magic: u32,
+) -> Result<*mut u8, c_int> {
+    if p.is_null() {
         return Err(LWIP_WS_ERR_ARG);
     }
     tasks::check_core();
-    let inner: *mut WssInner = o.cast();
-    // SAFETY: `o` is non-NULL WSS storage (size and alignment checked above); the magic is
-    // a plain u32 inside it.
-    if unsafe { (*inner).magic } != WSS_MAGIC {
+    // SAFETY: per this function's contract.
+    if unsafe { p.add(magic_at).cast::<u32>().read() } != magic {
         return Err(LWIP_WS_ERR_NOT_CONSTRUCTED);
     }
-    // SAFETY: `conn` is the first field of the constructed inner state.
-    Ok(unsafe { core::ptr::addr_of_mut!((*inner).conn) })
+    Ok(p)
 }
 
 /// Runs `f` on the connection of a constructed `WSS`, mapping its result to a code.

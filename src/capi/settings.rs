@@ -6,31 +6,31 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use super::{wss_conn, LWIP_WS_ERR_ARG, LWIP_WS_ERR_STATE, LWIP_WS_OK, WSS};
-use crate::lwip::conn::Conn;
 use crate::proto::Config;
 
 /// Change a setting of an idle `WSS` (before any connection starts).
 pub(crate) unsafe fn configure(o: *mut WSS, f: impl FnOnce(&mut Config) -> bool) -> c_int {
-    with_conn_raw(o, |c| {
-        // SAFETY: `c` is a live Conn; no other reference to it exists during this call.
-        let conn = unsafe { &mut *c };
-        let Some(cfg) = conn.idle_config_mut() else {
-            return LWIP_WS_ERR_STATE;
-        };
-        if f(cfg) {
-            LWIP_WS_OK
-        } else {
-            LWIP_WS_ERR_ARG
+    // SAFETY: forwarded caller contract.
+    match unsafe { idle_config(o) } {
+        Ok(cfg) => {
+            if f(cfg) {
+                LWIP_WS_OK
+            } else {
+                LWIP_WS_ERR_ARG
+            }
         }
-    })
-}
-
-pub(crate) fn with_conn_raw(o: *mut WSS, f: impl FnOnce(*mut Conn) -> c_int) -> c_int {
-    // SAFETY: wss_conn checks the pointer and the magic.
-    match unsafe { wss_conn(o) } {
-        Ok(c) => f(c),
         Err(code) => code,
     }
+}
+
+/// The configuration of an idle `WSS`, or the code to return: one function for every
+/// setter (only the setting itself is in each).
+#[inline(never)]
+unsafe fn idle_config<'a>(o: *mut WSS) -> Result<&'a mut Config, c_int> {
+    // SAFETY: wss_conn checks the pointer and the magic; `c` is a live Conn and no other
+    // reference to it exists during a setter.
+    let conn = unsafe { &mut *wss_conn(o)? };
+    conn.idle_config_mut().ok_or(LWIP_WS_ERR_STATE)
 }
 
 /// Set the largest message accepted, in bytes (default 65536, at most 0x7FFFFFFF). A
