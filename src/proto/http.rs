@@ -106,11 +106,11 @@ impl<'a> Request<'a> {
     }
     /// The method, e.g. `GET`.
     pub fn method(&self) -> &'a str {
-        start_line(self.head).next().unwrap_or_default()
+        start_word(self.head, 0)
     }
     /// The request target as sent (path and query).
     pub fn target(&self) -> &'a str {
-        start_line(self.head).nth(1).unwrap_or_default()
+        start_word(self.head, 1)
     }
     /// The path without the query, e.g. `/ws`.
     pub fn path(&self) -> &'a str {
@@ -180,41 +180,57 @@ impl<'a> Request<'a> {
         if self.method() != "GET" {
             return Err(HandshakeError::MethodNotAllowed);
         }
-        if start_line(self.head).nth(2) != Some("HTTP/1.1") {
+        if start_word(self.head, 2) != "HTTP/1.1" {
             return Err(HandshakeError::HttpVersion);
         }
-        if self.header("transfer-encoding").is_some()
-            || header_values(self.head, "content-length").any(|v| v != b"0")
-        {
+        // One pass over the header lines gathers everything checked below (a pass per
+        // header made several hundred bytes more code in firmware).
+        let mut body = false;
+        let mut host = false;
+        let mut duplicate = false;
+        let mut key = None;
+        let mut version = None;
+        let mut upgrade = false;
+        let mut connection = false;
+        for (name, value) in header_lines(self.head) {
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            if is("transfer-encoding") || (is("content-length") && value != b"0") {
+                body = true;
+            } else if is("host") {
+                duplicate |= host;
+                host = true;
+            } else if is("sec-websocket-key") {
+                duplicate |= key.is_some();
+                key = key.or(Some(value));
+            } else if is("sec-websocket-version") {
+                duplicate |= version.is_some();
+                version = version.or(Some(value));
+            } else if is("upgrade") {
+                upgrade |= list_has(value, "websocket");
+            } else if is("connection") {
+                connection |= list_has(value, "upgrade");
+            }
+        }
+        if body {
             return Err(HandshakeError::BodyNotAllowed);
         }
-        match header_values(self.head, "host").count() {
-            0 => return Err(HandshakeError::MissingHost),
-            1 => {}
-            _ => return Err(HandshakeError::DuplicateHeader),
+        if !host {
+            return Err(HandshakeError::MissingHost);
         }
-        if header_values(self.head, "sec-websocket-key")
-            .nth(1)
-            .is_some()
-            || header_values(self.head, "sec-websocket-version")
-                .nth(1)
-                .is_some()
-        {
+        if duplicate {
             return Err(HandshakeError::DuplicateHeader);
         }
-        if !self.is_websocket() {
+        if !upgrade {
             return Err(HandshakeError::NotUpgrade);
         }
-        if !has_token(self.head, "connection", "upgrade") {
+        if !connection {
             return Err(HandshakeError::NotConnectionUpgrade);
         }
-        let key = self
-            .header("sec-websocket-key")
-            .ok_or(HandshakeError::BadKey)?;
+        let key = key.ok_or(HandshakeError::BadKey)?;
         if !is_key_shaped(key) {
             return Err(HandshakeError::BadKey);
         }
-        if self.header("sec-websocket-version") != Some(b"13") {
+        if version != Some(b"13") {
             return Err(HandshakeError::BadVersion);
         }
         Ok(accept_key(key))
@@ -263,20 +279,25 @@ fn is_key_shaped(key: &[u8]) -> bool {
         && matches!(symbols.last(), Some(b'A' | b'Q' | b'g' | b'w'))
 }
 
-/// The space-separated words of the first line of a head (a single empty word when the
-/// line is not UTF-8).
-fn start_line(head: &[u8]) -> impl Iterator<Item = &str> {
+/// Word `n` (from 0) of the first line of a head, the words separated by single spaces;
+/// empty when the line has fewer words or is not UTF-8.
+fn start_word(head: &[u8], n: usize) -> &str {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    // Split the bytes at ASCII spaces (a `str` split on a `char` would link core's
-    // UTF-8 char searcher); every piece of a UTF-8 line is UTF-8 again.
-    let line = if core::str::from_utf8(line).is_ok() {
-        line
-    } else {
-        b""
+    // Found by bytes (a `str` split on a `char` would link core's UTF-8 char searcher);
+    // every piece of a UTF-8 line cut at ASCII spaces is UTF-8 again.
+    let Ok(text) = core::str::from_utf8(line) else {
+        return "";
     };
-    line.split(|&b| b == b' ')
-        .map(|word| core::str::from_utf8(word).unwrap_or_default())
+    let mut start = 0;
+    for _ in 0..n {
+        match line.iter().skip(start).position(|&b| b == b' ') {
+            Some(space) => start += space + 1,
+            None => return "",
+        }
+    }
+    let len = line.iter().skip(start).take_while(|&&b| b != b' ').count();
+    text.get(start..start + len).unwrap_or_default()
 }
 
 /// Where the query of a request target starts: the index of its first `?`.
@@ -405,8 +426,12 @@ impl<'a> Iterator for ListItems<'a> {
 
 /// True when some header `name` lists `token` (ASCII case-insensitive).
 pub(crate) fn has_token(head: &[u8], name: &'static str, token: &str) -> bool {
-    header_values(head, name)
-        .any(|v| split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
+    header_values(head, name).any(|v| list_has(v, token))
+}
+
+/// True when the comma-separated list `v` holds `token` (ASCII case-insensitive).
+fn list_has(v: &[u8], token: &str) -> bool {
+    split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// What parsing a head found so far.
@@ -1003,7 +1028,10 @@ mod tests {
             let target = words.next().unwrap_or_default();
             assert_eq!(req.method(), method);
             assert_eq!(req.target(), target);
-            assert!(start_line(&head).eq(text.split(' ')));
+            for (n, word) in text.split(' ').enumerate() {
+                assert_eq!(start_word(&head, n), word);
+            }
+            assert_eq!(start_word(&head, text.split(' ').count()), "");
             assert_eq!(
                 req.path(),
                 target.split_once('?').map_or(target, |(p, _)| p)
