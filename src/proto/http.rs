@@ -282,22 +282,26 @@ fn is_key_shaped(key: &[u8]) -> bool {
 /// Word `n` (from 0) of the first line of a head, the words separated by single spaces;
 /// empty when the line has fewer words or is not UTF-8.
 fn start_word(head: &[u8], n: usize) -> &str {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    // Found by bytes (a `str` split on a `char` would link core's UTF-8 char searcher);
-    // every piece of a UTF-8 line cut at ASCII spaces is UTF-8 again.
-    let Ok(text) = core::str::from_utf8(line) else {
-        return "";
-    };
-    let mut start = 0;
-    for _ in 0..n {
-        match line.iter().skip(start).position(|&b| b == b' ') {
-            Some(space) => start += space + 1,
-            None => return "",
-        }
+    let line = HeaderLines {
+        rest: head,
+        done: false,
     }
-    let len = line.iter().skip(start).take_while(|&&b| b != b' ').count();
-    text.get(start..start + len).unwrap_or_default()
+    .next_line()
+    .unwrap_or_default();
+    // Cut by bytes (a `str` split on a `char` would link core's UTF-8 char searcher);
+    // every piece of a UTF-8 line cut at ASCII spaces is UTF-8 again.
+    if core::str::from_utf8(line).is_err() {
+        return "";
+    }
+    let mut rest = line;
+    for _ in 0..n {
+        let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            return "";
+        };
+        rest = rest.get(space + 1..).unwrap_or_default();
+    }
+    let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    core::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Where the query of a request target starts: the index of its first `?`.
