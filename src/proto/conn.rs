@@ -484,6 +484,10 @@ impl Connection {
         }
     }
 
+    /// The receive path itself: consume a prefix of `input`, maybe complete an event.
+    /// Kept out of line: inlined into the transport's receive loop it made the firmware
+    /// hundreds of bytes larger, for one call per `receive`.
+    #[inline(never)]
     fn step(
         &mut self,
         input: &mut [u8],
