@@ -1006,11 +1006,13 @@ impl Connection {
             self.out.clear();
             self.out_pos = 0;
             self.pong_at = None;
-            self.out
-                .shrink_to(self.cfg.start_size.saturating_add(MAX_HEADER_LEN));
+            shrink_empty(
+                &mut self.out,
+                self.cfg.start_size.saturating_add(MAX_HEADER_LEN),
+            );
         }
         if self.state != State::Connecting && self.incoming.is_none() && self.buf.is_empty() {
-            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
+            shrink_empty(&mut self.buf, self.cfg.start_size.saturating_add(1));
         }
     }
 
@@ -1077,6 +1079,16 @@ impl Connection {
     fn heap_room(&self, cap: usize) -> usize {
         let others = self.heap_bytes().saturating_sub(cap);
         self.heap_limit.saturating_sub(others)
+    }
+}
+
+/// Give an empty buffer holding more than `cap` bytes a fresh allocation of `cap` bytes
+/// (none if that fails: it grows again when needed). Like `Vec::shrink_to` for an empty
+/// buffer, through the allocation path the engine links anyway.
+fn shrink_empty(buf: &mut Vec<u8>, cap: usize) {
+    if buf.capacity() > cap {
+        *buf = Vec::new();
+        let _ = buf.try_reserve_exact(cap);
     }
 }
 
