@@ -137,9 +137,10 @@ impl<'a> Request<'a> {
     /// Offered subprotocols from every `Sec-WebSocket-Protocol` header, comma-split and
     /// trimmed, in order.
     pub fn subprotocols(&self) -> impl Iterator<Item = &'a str> + 'a {
-        header_values(self.head, "sec-websocket-protocol")
-            .flat_map(split_list)
-            .filter_map(|t| core::str::from_utf8(t).ok())
+        Subprotocols {
+            lines: header_lines(self.head),
+            items: ListItems { rest: None },
+        }
     }
     /// True when `Upgrade` contains the token `websocket` (for routing page vs socket).
     pub fn is_websocket(&self) -> bool {
@@ -310,7 +311,7 @@ fn query_start(target: &str) -> Option<usize> {
 }
 
 /// Header lines of a head `httparse` accepted: (name, value trimmed of spaces and tabs).
-pub(crate) fn header_lines(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
+pub(crate) fn header_lines(head: &[u8]) -> HeaderLines<'_> {
     let mut lines = HeaderLines {
         rest: head,
         done: false,
@@ -323,7 +324,7 @@ pub(crate) fn header_lines(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
 /// ends). Lines without a colon, or whose name is not UTF-8, are skipped. Hand-written
 /// rather than a chain of iterator adapters, whose many monomorphised `try_fold`s made
 /// about 600 bytes more code in the server-only firmware.
-struct HeaderLines<'a> {
+pub(crate) struct HeaderLines<'a> {
     /// The bytes after the last line returned.
     rest: &'a [u8],
     /// Set after the last line (the empty line, or the end of the bytes).
@@ -423,6 +424,37 @@ impl<'a> Iterator for ListItems<'a> {
             let item = trim(item);
             if !item.is_empty() {
                 return Some(item);
+            }
+        }
+    }
+}
+
+/// The items of every `Sec-WebSocket-Protocol` header that are UTF-8, in order
+/// ([`Request::subprotocols`]); hand-written like [`HeaderLines`], one `next` for every
+/// way the items are used.
+struct Subprotocols<'a> {
+    lines: HeaderLines<'a>,
+    /// The rest of the header being split.
+    items: ListItems<'a>,
+}
+
+impl<'a> Iterator for Subprotocols<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            match self.items.next() {
+                Some(item) => {
+                    if let Ok(item) = core::str::from_utf8(item) {
+                        return Some(item);
+                    }
+                }
+                None => {
+                    let (name, value) = self.lines.next()?;
+                    if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+                        self.items = ListItems { rest: Some(value) };
+                    }
+                }
             }
         }
     }
