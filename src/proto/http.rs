@@ -382,7 +382,30 @@ pub(crate) fn header_values<'h>(
     head: &'h [u8],
     name: &'static str,
 ) -> impl Iterator<Item = &'h [u8]> {
-    header_lines(head).filter_map(move |(n, v)| n.eq_ignore_ascii_case(name).then_some(v))
+    HeaderValues {
+        lines: header_lines(head),
+        name,
+    }
+}
+
+/// The values of the headers named `name` ([`header_values`]), hand-written like
+/// [`HeaderLines`].
+struct HeaderValues<'a> {
+    lines: HeaderLines<'a>,
+    name: &'static str,
+}
+
+impl<'a> Iterator for HeaderValues<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let (name, value) = self.lines.next()?;
+            if name.eq_ignore_ascii_case(self.name) {
+                return Some(value);
+            }
+        }
+    }
 }
 
 /// Trim spaces and tabs on both sides.
