@@ -497,6 +497,17 @@ fn list_has(v: &[u8], token: &str) -> bool {
     split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// True when `bytes` holds `byte`. A plain loop: `<[u8]>::contains` links core's
+/// word-at-a-time `memchr` (about 170 bytes of firmware) for heads of a few hundred bytes.
+pub(crate) fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    for &b in bytes {
+        if b == byte {
+            return true;
+        }
+    }
+    false
+}
+
 /// What parsing a head found so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeadStatus {
@@ -559,7 +570,7 @@ pub fn check_response(
     let Some(selected) = protocols.next() else {
         return Ok(None);
     };
-    let single = protocols.next().is_none() && !selected.contains(&b',');
+    let single = protocols.next().is_none() && !has_byte(selected, b',');
     if !single || !split_list(offered).any(|p| p == selected) {
         return Err(ClientHandshakeError::ProtocolNotOffered);
     }
@@ -590,7 +601,7 @@ impl ClientRequest<'_> {
         let token = |s: &str| {
             !s.is_empty()
                 && s.bytes()
-                    .all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
+                    .all(|b| b.is_ascii_graphic() && !has_byte(b"\"(),/:;<=>?@[\\]{}", b))
         };
         self.path.starts_with('/')
             && !self.host.is_empty()

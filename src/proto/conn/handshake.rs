@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 
 use super::{Connection, HandshakeFailure, Pending, SendError, State};
 use crate::proto::http::{
-    measure, parse_request, write_error, write_response, write_response_head, write_switching,
-    HandshakeError, HeadStatus, Request, Sink,
+    has_byte, measure, parse_request, write_error, write_response, write_response_head,
+    write_switching, HandshakeError, HeadStatus, Request, Sink,
 };
 
 /// Longest response head [`Connection::respond_static`] builds on the stack (a longer
@@ -38,7 +38,7 @@ impl Connection {
                 .map_err(|_| 500u16)?;
         }
         self.head.extend_from_slice(chunk);
-        Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
+        Ok((take, has_byte(chunk, b'\n') || self.head.len() >= max))
     }
 
     /// Server, connecting: accumulate and parse the request head.
