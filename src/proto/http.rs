@@ -194,22 +194,25 @@ impl<'a> Request<'a> {
         let mut upgrade = false;
         let mut connection = false;
         for (name, value) in header_lines(self.head) {
-            let is = |n: &str| name.eq_ignore_ascii_case(n);
-            if is("transfer-encoding") || (is("content-length") && value != b"0") {
-                body = true;
-            } else if is("host") {
-                duplicate |= host;
-                host = true;
-            } else if is("sec-websocket-key") {
-                duplicate |= key.is_some();
-                key = key.or(Some(value));
-            } else if is("sec-websocket-version") {
-                duplicate |= version.is_some();
-                version = version.or(Some(value));
-            } else if is("upgrade") {
-                upgrade |= list_has(value, "websocket");
-            } else if is("connection") {
-                connection |= list_has(value, "upgrade");
+            // A table of names, not a comparison per name: less code.
+            match CHECKED.iter().position(|n| name.eq_ignore_ascii_case(n)) {
+                Some(0) => body = true,
+                Some(1) => body |= value != b"0",
+                Some(2) => {
+                    duplicate |= host;
+                    host = true;
+                }
+                Some(3) => {
+                    duplicate |= key.is_some();
+                    key = key.or(Some(value));
+                }
+                Some(4) => {
+                    duplicate |= version.is_some();
+                    version = version.or(Some(value));
+                }
+                Some(5) => upgrade |= list_has(value, "websocket"),
+                Some(_) => connection |= list_has(value, "upgrade"),
+                None => {}
             }
         }
         if body {
@@ -237,6 +240,17 @@ impl<'a> Request<'a> {
         Ok(accept_key(key))
     }
 }
+
+/// The headers [`Request::validate`] looks at.
+const CHECKED: [&str; 7] = [
+    "transfer-encoding",
+    "content-length",
+    "host",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "upgrade",
+    "connection",
+];
 
 /// The rule of [`Request::origin_allowed`] for one `Origin` value and the request's
 /// `Host` (empty when it has none or several): `*` in `allowed` admits any origin; `null`
