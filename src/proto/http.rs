@@ -157,19 +157,26 @@ impl<'a> Request<'a> {
     /// does not call this itself: a refused request is answered with `reject(403)`
     /// ([`HandshakeError::OriginNotAllowed`]).
     pub fn origin_allowed(&self, allowed: &[u8]) -> bool {
-        let mut origins = header_values(self.head, "origin");
-        let Some(origin) = origins.next() else {
-            return true;
-        };
-        if origins.next().is_some() {
-            return false;
+        // One pass: the `Origin` and `Host` values, `None` when a header comes twice.
+        let mut origin = None;
+        let mut host = None;
+        for (name, value) in header_lines(self.head) {
+            let seen = if name.eq_ignore_ascii_case("origin") {
+                &mut origin
+            } else if name.eq_ignore_ascii_case("host") {
+                &mut host
+            } else {
+                continue;
+            };
+            *seen = Some(if seen.is_some() { None } else { Some(value) });
         }
-        let mut hosts = header_values(self.head, "host");
-        let host = match (hosts.next(), hosts.next()) {
-            (Some(host), None) => host,
-            _ => &[],
+        let origin = match origin {
+            None => return true,
+            Some(None) => return false,
+            Some(Some(origin)) => origin,
         };
-        origin_permitted(origin, host, allowed)
+        let host = host.flatten();
+        origin_permitted(origin, host.unwrap_or_default(), allowed)
     }
 
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
