@@ -716,9 +716,9 @@ pub(crate) fn write_response_head(
     out(b"\r\n");
     out(extra);
     if let Some(ct) = content_type {
-        for piece in [b"Content-Type: ", ct.as_bytes(), b"\r\n"] {
-            out(piece);
-        }
+        out(b"Content-Type: ");
+        out(ct.as_bytes());
+        out(b"\r\n");
     }
     out(b"Content-Length: ");
     out(decimal(body_len, &mut digits));
