@@ -5,12 +5,12 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::proto::close::{
-    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, POLICY_VIOLATION, PROTOCOL_ERROR,
-    TOO_BIG, TRY_AGAIN_LATER,
+    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, POLICY_VIOLATION, PROTOCOL_ERROR, TOO_BIG,
+    TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
     apply_mask, parse_header, unmask_is_ascii, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD,
-    MAX_HEADER_LEN, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    MAX_HEADER_LEN, OP_BINARY, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -818,11 +818,8 @@ impl Connection {
                     _ => Err(""),
                 };
                 let initiator = if self.state == State::Open {
-                    let code_bytes = code.to_be_bytes();
-                    let body: &[u8] = if code == NO_STATUS { &[] } else { &code_bytes };
-                    let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
                     let client_mask = self.draw_mask(mask);
-                    let _ = self.queue_frame(OP_CLOSE, true, [body, &[]], client_mask, limit);
+                    let _ = self.queue_close(code, b"", client_mask);
                     Initiator::Remote
                 } else {
                     Initiator::Local
@@ -854,10 +851,8 @@ impl Connection {
         // Receive buffers go first: their memory makes room for the close frame.
         self.enter_closed();
         if open {
-            let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
             let mask = self.draw_mask(mask);
-            let body = [&code.to_be_bytes()[..], reason.as_bytes()];
-            let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+            let _ = self.queue_close(code, reason.as_bytes(), mask);
         }
         Pending::Closed {
             code,
@@ -948,10 +943,8 @@ impl Connection {
         self.enter_closed();
         match timeout {
             Timeout::Message if open => {
-                let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
-                let body = [&POLICY_VIOLATION.to_be_bytes()[..], b"message timeout"];
                 let mask = self.client_mask(mask);
-                let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+                let _ = self.queue_close(POLICY_VIOLATION, b"message timeout", mask);
             }
             Timeout::KeepAlive => {
                 self.out = Vec::new();
