@@ -703,7 +703,7 @@ pub(crate) fn write_response_head(
     content_type: Option<&str>,
     body_len: usize,
 ) {
-    let status = if (100..=999).contains(&status) {
+    let status = if matches!(status, 100..=999) {
         status
     } else {
         500
