@@ -185,6 +185,12 @@ impl<'a> Request<'a> {
     /// ([`HandshakeError::BodyNotAllowed`]: `Transfer-Encoding`, or a `Content-Length`
     /// other than 0).
     pub fn validate(&self) -> Result<[u8; 28], HandshakeError> {
+        self.upgrade_key().map(accept_key)
+    }
+
+    /// [`Request::validate`] up to the accept value: the `Sec-WebSocket-Key` to derive it
+    /// from.
+    pub(crate) fn upgrade_key(&self) -> Result<&'a [u8], HandshakeError> {
         if self.method() != "GET" {
             return Err(HandshakeError::MethodNotAllowed);
         }
@@ -244,7 +250,7 @@ impl<'a> Request<'a> {
         if version != Some(b"13") {
             return Err(HandshakeError::BadVersion);
         }
-        Ok(accept_key(key))
+        Ok(key)
     }
 }
 
