@@ -73,16 +73,21 @@ impl Utf8Validator {
             self.hi = 0xBF;
             return true;
         }
-        let (need, lo, hi) = match b {
+        let need = match b {
             0x00..=0x7F => return true,
-            0xC2..=0xDF => (1, 0x80, 0xBF),
-            0xE0 => (2, 0xA0, 0xBF),
-            0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
-            0xED => (2, 0x80, 0x9F),
-            0xF0 => (3, 0x90, 0xBF),
-            0xF1..=0xF3 => (3, 0x80, 0xBF),
-            0xF4 => (3, 0x80, 0x8F),
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
             _ => return false,
+        };
+        // The second byte's range: narrower after these four leads (no overlong form,
+        // no surrogate, nothing above U+10FFFF), any continuation byte otherwise.
+        let (lo, hi) = match b {
+            0xE0 => (0xA0, 0xBF),
+            0xED => (0x80, 0x9F),
+            0xF0 => (0x90, 0xBF),
+            0xF4 => (0x80, 0x8F),
+            _ => (0x80, 0xBF),
         };
         self.need = need;
         self.lo = lo;
