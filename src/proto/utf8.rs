@@ -128,6 +128,39 @@ mod tests {
         }
     }
 
+    /// Every lead byte with every second byte, then continuation-or-not third and fourth
+    /// bytes, cut after the lead: the validator agrees with core's.
+    #[test]
+    fn rfc6455_8_1_every_two_byte_prefix_agrees_with_core() {
+        let edges = [
+            0x00u8, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF,
+        ];
+        let all: alloc::vec::Vec<u8> = (0..=255).collect();
+        // Miri (scripts/test-robustness) is about 1000 times slower: the range edges
+        // stand for every second byte, and one tail for all.
+        let (seconds, rest) = if cfg!(miri) {
+            (&edges[..], &[0x80u8][..])
+        } else {
+            (
+                &all[..],
+                &[0x80u8, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0x41, 0xC0][..],
+            )
+        };
+        for b0 in 0..=255u8 {
+            for &b1 in seconds {
+                for &b2 in rest {
+                    for &b3 in rest {
+                        let bytes = [b0, b1, b2, b3];
+                        let whole = core::str::from_utf8(&bytes).is_ok();
+                        let mut v = Utf8Validator::new();
+                        let ok = v.feed(&bytes[..1]) && v.feed(&bytes[1..]) && v.is_complete();
+                        assert_eq!(ok, whole, "{bytes:x?}");
+                    }
+                }
+            }
+        }
+    }
+
     /// RFC 6455 §8.1 fail fast: the impossible byte is reported by the call that sees it.
     #[test]
     fn rfc6455_8_1_fails_on_first_impossible_byte() {
