@@ -714,7 +714,8 @@ impl Connection {
         if !last {
             return Ok(None);
         }
-        self.buf.push(0);
+        // The 0 goes in like the payload: `Vec::push` links a growth path of its own.
+        self.buf.extend_from_slice(&[0]);
         self.buf_delivered = true;
         Ok(Some(Pending::Message {
             text,
@@ -1045,7 +1046,7 @@ impl Connection {
         let need = (bytes.len() as u64).saturating_add(1);
         self.reserve_buf(need, need).ok()?;
         self.buf.extend_from_slice(bytes);
-        self.buf.push(0);
+        self.buf.extend_from_slice(&[0]);
         self.buf_delivered = true;
         Some(self.buf.as_mut_slice())
     }
