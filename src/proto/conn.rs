@@ -350,6 +350,9 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The engine in its first state. Out of line: every constructor (and
+    /// [`Parked::unpark`]) shares this one copy.
+    #[inline(never)]
     fn new(cfg: Config, role: Role, now_ms: u32) -> Connection {
         Connection {
             cfg,
