@@ -379,7 +379,11 @@ impl<'a> HeaderLines<'a> {
                 self.rest
             }
         };
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
+        // A pattern, not `strip_suffix` (which links a slice comparison).
+        match line {
+            [line @ .., b'\r'] => Some(line),
+            line => Some(line),
+        }
     }
 }
 
