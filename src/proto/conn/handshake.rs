@@ -28,13 +28,14 @@ impl Connection {
             if have + take > room {
                 return Err(503);
             }
+            // At least `have + take`: neither `max` nor `room` is less.
             let target = (self.head.capacity() * 2)
                 .max(have + take)
                 .max(256)
                 .min(max)
                 .min(room);
             self.head
-                .try_reserve_exact(target.max(have + take) - have)
+                .try_reserve_exact(target - have)
                 .map_err(|_| 500u16)?;
         }
         self.head.extend_from_slice(chunk);
