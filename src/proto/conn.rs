@@ -1074,8 +1074,8 @@ impl Connection {
     }
 
     /// The largest capacity a buffer now holding `cap` bytes may grow to within the heap
-    /// limit.
-    /// Out of line: four growth paths share it, and it runs only when a buffer grows.
+    /// limit. Out of line: four growth paths share it, and it runs only when a buffer
+    /// grows.
     #[inline(never)]
     fn heap_room(&self, cap: usize) -> usize {
         let others = self.heap_bytes().saturating_sub(cap);
