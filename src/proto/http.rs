@@ -284,11 +284,11 @@ pub fn origin_permitted(origin: &[u8], host: &[u8], allowed: &[u8]) -> bool {
     if origin.eq_ignore_ascii_case(b"null") {
         return false;
     }
+    // (`eq_ignore_ascii_case` compares the lengths first.)
     let same = |scheme: &[u8]| {
-        origin.len() == scheme.len() + host.len()
-            && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
-                s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
-            })
+        origin
+            .split_at_checked(scheme.len())
+            .is_some_and(|(s, h)| s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host))
     };
     if !host.is_empty() && (same(b"http://") || same(b"https://")) {
         return true;
