@@ -5,12 +5,12 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::proto::close::{
-    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, NO_STATUS, POLICY_VIOLATION, PROTOCOL_ERROR,
-    TOO_BIG, TRY_AGAIN_LATER,
+    parse_close_payload, INTERNAL_ERROR, INVALID_DATA, POLICY_VIOLATION, PROTOCOL_ERROR, TOO_BIG,
+    TRY_AGAIN_LATER,
 };
 use crate::proto::frame::{
-    apply_mask, parse_header, unmask_is_ascii, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD,
-    MAX_HEADER_LEN, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
+    parse_header, unmask_is_ascii, FrameHeader, HeaderDecoder, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+    OP_BINARY, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use crate::proto::http::{ClientHandshakeError, HandshakeError, Request};
 use crate::proto::utf8::Utf8Validator;
@@ -350,6 +350,9 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The engine in its first state. Out of line: every constructor (and
+    /// [`Parked::unpark`]) shares this one copy.
+    #[inline(never)]
     fn new(cfg: Config, role: Role, now_ms: u32) -> Connection {
         Connection {
             cfg,
@@ -484,6 +487,10 @@ impl Connection {
         }
     }
 
+    /// The receive path itself: consume a prefix of `input`, maybe complete an event.
+    /// Kept out of line: inlined into the transport's receive loop it made the firmware
+    /// hundreds of bytes larger, for one call per `receive`.
+    #[inline(never)]
     fn step(
         &mut self,
         input: &mut [u8],
@@ -604,9 +611,11 @@ impl Connection {
             self.utf8.reset();
             if !self.utf8.feed(piece) || !self.utf8.is_complete() {
                 // Undo the unmasking: the general path reads the frame again and fails
-                // the connection with 1007 itself.
+                // the connection with 1007 itself. Through the unmasking call above (the
+                // same XOR; its answer is not needed): an inlined `apply_mask` on this
+                // rare path made the server-only firmware larger.
                 if let Some(key) = frame.mask {
-                    apply_mask(piece, key, 0);
+                    let _ = unmask_is_ascii(piece, key, 0);
                 }
                 return None;
             }
@@ -708,7 +717,8 @@ impl Connection {
         if !last {
             return Ok(None);
         }
-        self.buf.push(0);
+        // The 0 goes in like the payload: `Vec::push` links a growth path of its own.
+        self.buf.extend_from_slice(&[0]);
         self.buf_delivered = true;
         Ok(Some(Pending::Message {
             text,
@@ -755,7 +765,9 @@ impl Connection {
             .map_err(|_| INTERNAL_ERROR)
     }
 
-    /// A piece of a control frame's (unmasked) payload.
+    /// A piece of a control frame's (unmasked) payload. Out of line: control frames are
+    /// rare, and inlined into the receive step it made the firmware larger.
+    #[inline(never)]
     fn control_piece(
         &mut self,
         frame: &FrameHeader,
@@ -812,11 +824,8 @@ impl Connection {
                     _ => Err(""),
                 };
                 let initiator = if self.state == State::Open {
-                    let code_bytes = code.to_be_bytes();
-                    let body: &[u8] = if code == NO_STATUS { &[] } else { &code_bytes };
-                    let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
                     let client_mask = self.draw_mask(mask);
-                    let _ = self.queue_frame(OP_CLOSE, true, [body, &[]], client_mask, limit);
+                    let _ = self.queue_close(code, b"", client_mask);
                     Initiator::Remote
                 } else {
                     Initiator::Local
@@ -848,10 +857,8 @@ impl Connection {
         // Receive buffers go first: their memory makes room for the close frame.
         self.enter_closed();
         if open {
-            let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
             let mask = self.draw_mask(mask);
-            let body = [&code.to_be_bytes()[..], reason.as_bytes()];
-            let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+            let _ = self.queue_close(code, reason.as_bytes(), mask);
         }
         Pending::Closed {
             code,
@@ -942,10 +949,8 @@ impl Connection {
         self.enter_closed();
         match timeout {
             Timeout::Message if open => {
-                let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
-                let body = [&POLICY_VIOLATION.to_be_bytes()[..], b"message timeout"];
                 let mask = self.client_mask(mask);
-                let _ = self.queue_frame(OP_CLOSE, true, body, mask, limit);
+                let _ = self.queue_close(POLICY_VIOLATION, b"message timeout", mask);
             }
             Timeout::KeepAlive => {
                 self.out = Vec::new();
@@ -1000,11 +1005,13 @@ impl Connection {
             self.out.clear();
             self.out_pos = 0;
             self.pong_at = None;
-            self.out
-                .shrink_to(self.cfg.start_size.saturating_add(MAX_HEADER_LEN));
+            shrink_empty(
+                &mut self.out,
+                self.cfg.start_size.saturating_add(MAX_HEADER_LEN),
+            );
         }
         if self.state != State::Connecting && self.incoming.is_none() && self.buf.is_empty() {
-            self.buf.shrink_to(self.cfg.start_size.saturating_add(1));
+            shrink_empty(&mut self.buf, self.cfg.start_size.saturating_add(1));
         }
     }
 
@@ -1042,7 +1049,7 @@ impl Connection {
         let need = (bytes.len() as u64).saturating_add(1);
         self.reserve_buf(need, need).ok()?;
         self.buf.extend_from_slice(bytes);
-        self.buf.push(0);
+        self.buf.extend_from_slice(&[0]);
         self.buf_delivered = true;
         Some(self.buf.as_mut_slice())
     }
@@ -1067,10 +1074,22 @@ impl Connection {
     }
 
     /// The largest capacity a buffer now holding `cap` bytes may grow to within the heap
-    /// limit.
+    /// limit. Out of line: four growth paths share it, and it runs only when a buffer
+    /// grows.
+    #[inline(never)]
     fn heap_room(&self, cap: usize) -> usize {
         let others = self.heap_bytes().saturating_sub(cap);
         self.heap_limit.saturating_sub(others)
+    }
+}
+
+/// Give an empty buffer holding more than `cap` bytes a fresh allocation of `cap` bytes
+/// (none if that fails: it grows again when needed). Like `Vec::shrink_to` for an empty
+/// buffer, through the allocation path the engine links anyway.
+fn shrink_empty(buf: &mut Vec<u8>, cap: usize) {
+    if buf.capacity() > cap {
+        *buf = Vec::new();
+        let _ = buf.try_reserve_exact(cap);
     }
 }
 

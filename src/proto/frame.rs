@@ -129,9 +129,14 @@ impl HeaderDecoder {
                 return (n, Some(header));
             }
         }
-        let mut used = 0;
-        loop {
+        // Split across inputs (rare): a byte at a time until the header is complete.
+        for (i, &b) in input.iter().enumerate() {
             let have = usize::from(self.have);
+            if let Some(slot) = self.buf.get_mut(have) {
+                *slot = b;
+            }
+            let have = have + 1;
+            self.have = have as u8;
             let need = match self.buf.get(1) {
                 Some(&b1) if have >= 2 => header_len(b1),
                 _ => 2,
@@ -139,21 +144,10 @@ impl HeaderDecoder {
             if have >= need {
                 self.have = 0;
                 let header = self.buf.get(..need).and_then(parse_header).map(|(h, _)| h);
-                return (used, header);
+                return (i + 1, header);
             }
-            let take = (need - have).min(input.len().saturating_sub(used));
-            if take == 0 {
-                return (used, None);
-            }
-            if let (Some(dst), Some(src)) = (
-                self.buf.get_mut(have..have + take),
-                input.get(used..used + take),
-            ) {
-                dst.copy_from_slice(src);
-            }
-            used += take;
-            self.have = (have + take) as u8;
         }
+        (input.len(), None)
     }
 
     /// True when part of a header has been read.

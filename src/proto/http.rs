@@ -106,11 +106,11 @@ impl<'a> Request<'a> {
     }
     /// The method, e.g. `GET`.
     pub fn method(&self) -> &'a str {
-        start_line(self.head).next().unwrap_or_default()
+        start_word(self.head, 0)
     }
     /// The request target as sent (path and query).
     pub fn target(&self) -> &'a str {
-        start_line(self.head).nth(1).unwrap_or_default()
+        start_word(self.head, 1)
     }
     /// The path without the query, e.g. `/ws`.
     pub fn path(&self) -> &'a str {
@@ -137,9 +137,10 @@ impl<'a> Request<'a> {
     /// Offered subprotocols from every `Sec-WebSocket-Protocol` header, comma-split and
     /// trimmed, in order.
     pub fn subprotocols(&self) -> impl Iterator<Item = &'a str> + 'a {
-        header_values(self.head, "sec-websocket-protocol")
-            .flat_map(split_list)
-            .filter_map(|t| core::str::from_utf8(t).ok())
+        Subprotocols {
+            lines: header_lines(self.head),
+            items: ListItems { rest: None },
+        }
     }
     /// True when `Upgrade` contains the token `websocket` (for routing page vs socket).
     pub fn is_websocket(&self) -> bool {
@@ -156,19 +157,26 @@ impl<'a> Request<'a> {
     /// does not call this itself: a refused request is answered with `reject(403)`
     /// ([`HandshakeError::OriginNotAllowed`]).
     pub fn origin_allowed(&self, allowed: &[u8]) -> bool {
-        let mut origins = header_values(self.head, "origin");
-        let Some(origin) = origins.next() else {
-            return true;
-        };
-        if origins.next().is_some() {
-            return false;
+        // One pass: the `Origin` and `Host` values, `None` when a header comes twice.
+        let mut origin = None;
+        let mut host = None;
+        for (name, value) in header_lines(self.head) {
+            let seen = if name.eq_ignore_ascii_case("origin") {
+                &mut origin
+            } else if name.eq_ignore_ascii_case("host") {
+                &mut host
+            } else {
+                continue;
+            };
+            *seen = Some(if seen.is_some() { None } else { Some(value) });
         }
-        let mut hosts = header_values(self.head, "host");
-        let host = match (hosts.next(), hosts.next()) {
-            (Some(host), None) => host,
-            _ => &[],
+        let origin = match origin {
+            None => return true,
+            Some(None) => return false,
+            Some(Some(origin)) => origin,
         };
-        origin_permitted(origin, host, allowed)
+        let host = host.flatten();
+        origin_permitted(origin, host.unwrap_or_default(), allowed)
     }
 
     /// Full RFC 6455 §4.2.1 validation; on success the `Sec-WebSocket-Accept` value.
@@ -177,49 +185,85 @@ impl<'a> Request<'a> {
     /// ([`HandshakeError::BodyNotAllowed`]: `Transfer-Encoding`, or a `Content-Length`
     /// other than 0).
     pub fn validate(&self) -> Result<[u8; 28], HandshakeError> {
+        self.upgrade_key().map(accept_key)
+    }
+
+    /// [`Request::validate`] up to the accept value: the `Sec-WebSocket-Key` to derive it
+    /// from.
+    pub(crate) fn upgrade_key(&self) -> Result<&'a [u8], HandshakeError> {
         if self.method() != "GET" {
             return Err(HandshakeError::MethodNotAllowed);
         }
-        if start_line(self.head).nth(2) != Some("HTTP/1.1") {
+        if start_word(self.head, 2) != "HTTP/1.1" {
             return Err(HandshakeError::HttpVersion);
         }
-        if self.header("transfer-encoding").is_some()
-            || header_values(self.head, "content-length").any(|v| v != b"0")
-        {
+        // One pass over the header lines gathers everything checked below (a pass per
+        // header made several hundred bytes more code in firmware).
+        let mut body = false;
+        let mut host = false;
+        let mut duplicate = false;
+        let mut key = None;
+        let mut version = None;
+        let mut upgrade = false;
+        let mut connection = false;
+        for (name, value) in header_lines(self.head) {
+            // A table of names, not a comparison per name: less code.
+            match CHECKED.iter().position(|n| name.eq_ignore_ascii_case(n)) {
+                Some(0) => body = true,
+                Some(1) => body |= value != b"0",
+                Some(2) => {
+                    duplicate |= host;
+                    host = true;
+                }
+                Some(3) => {
+                    duplicate |= key.is_some();
+                    key = key.or(Some(value));
+                }
+                Some(4) => {
+                    duplicate |= version.is_some();
+                    version = version.or(Some(value));
+                }
+                Some(5) => upgrade |= list_has(value, "websocket"),
+                Some(_) => connection |= list_has(value, "upgrade"),
+                None => {}
+            }
+        }
+        if body {
             return Err(HandshakeError::BodyNotAllowed);
         }
-        match header_values(self.head, "host").count() {
-            0 => return Err(HandshakeError::MissingHost),
-            1 => {}
-            _ => return Err(HandshakeError::DuplicateHeader),
+        if !host {
+            return Err(HandshakeError::MissingHost);
         }
-        if header_values(self.head, "sec-websocket-key")
-            .nth(1)
-            .is_some()
-            || header_values(self.head, "sec-websocket-version")
-                .nth(1)
-                .is_some()
-        {
+        if duplicate {
             return Err(HandshakeError::DuplicateHeader);
         }
-        if !self.is_websocket() {
+        if !upgrade {
             return Err(HandshakeError::NotUpgrade);
         }
-        if !has_token(self.head, "connection", "upgrade") {
+        if !connection {
             return Err(HandshakeError::NotConnectionUpgrade);
         }
-        let key = self
-            .header("sec-websocket-key")
-            .ok_or(HandshakeError::BadKey)?;
+        let key = key.ok_or(HandshakeError::BadKey)?;
         if !is_key_shaped(key) {
             return Err(HandshakeError::BadKey);
         }
-        if self.header("sec-websocket-version") != Some(b"13") {
+        if version != Some(b"13") {
             return Err(HandshakeError::BadVersion);
         }
-        Ok(accept_key(key))
+        Ok(key)
     }
 }
+
+/// The headers [`Request::validate`] looks at.
+const CHECKED: [&str; 7] = [
+    "transfer-encoding",
+    "content-length",
+    "host",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "upgrade",
+    "connection",
+];
 
 /// The rule of [`Request::origin_allowed`] for one `Origin` value and the request's
 /// `Host` (empty when it has none or several): `*` in `allowed` admits any origin; `null`
@@ -227,25 +271,29 @@ impl<'a> Request<'a> {
 /// origin listed in `allowed` (comma- or space-separated) are admitted, ASCII
 /// case-insensitive. For a transport whose HTTP server parsed the request itself.
 pub fn origin_permitted(origin: &[u8], host: &[u8], allowed: &[u8]) -> bool {
-    let mut entries = allowed
-        .split(|&b| matches!(b, b',' | b' ' | b'\t'))
-        .filter(|e| !e.is_empty());
-    if entries.clone().any(|e| e == b"*") {
+    // One pass over the entries (one `split` instantiation, no adapters).
+    let mut any = false;
+    let mut listed = false;
+    for entry in allowed.split(|&b| matches!(b, b',' | b' ' | b'\t')) {
+        any |= entry == b"*";
+        listed |= !entry.is_empty() && entry.eq_ignore_ascii_case(origin);
+    }
+    if any {
         return true;
     }
     if origin.eq_ignore_ascii_case(b"null") {
         return false;
     }
+    // (`eq_ignore_ascii_case` compares the lengths first.)
     let same = |scheme: &[u8]| {
-        origin.len() == scheme.len() + host.len()
-            && origin.split_at_checked(scheme.len()).is_some_and(|(s, h)| {
-                s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host)
-            })
+        origin
+            .split_at_checked(scheme.len())
+            .is_some_and(|(s, h)| s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host))
     };
     if !host.is_empty() && (same(b"http://") || same(b"https://")) {
         return true;
     }
-    entries.any(|e| e.eq_ignore_ascii_case(origin))
+    listed
 }
 
 /// True when `key` is base64 (standard alphabet, canonical `=` padding, no trailing bits)
@@ -263,20 +311,29 @@ fn is_key_shaped(key: &[u8]) -> bool {
         && matches!(symbols.last(), Some(b'A' | b'Q' | b'g' | b'w'))
 }
 
-/// The space-separated words of the first line of a head (a single empty word when the
-/// line is not UTF-8).
-fn start_line(head: &[u8]) -> impl Iterator<Item = &str> {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    // Split the bytes at ASCII spaces (a `str` split on a `char` would link core's
-    // UTF-8 char searcher); every piece of a UTF-8 line is UTF-8 again.
-    let line = if core::str::from_utf8(line).is_ok() {
-        line
-    } else {
-        b""
-    };
-    line.split(|&b| b == b' ')
-        .map(|word| core::str::from_utf8(word).unwrap_or_default())
+/// Word `n` (from 0) of the first line of a head, the words separated by single spaces;
+/// empty when the line has fewer words or is not UTF-8.
+fn start_word(head: &[u8], n: usize) -> &str {
+    let line = HeaderLines {
+        rest: head,
+        done: false,
+    }
+    .next_line()
+    .unwrap_or_default();
+    // Cut by bytes (a `str` split on a `char` would link core's UTF-8 char searcher);
+    // every piece of a UTF-8 line cut at ASCII spaces is UTF-8 again.
+    if core::str::from_utf8(line).is_err() {
+        return "";
+    }
+    let mut rest = line;
+    for _ in 0..n {
+        let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            return "";
+        };
+        rest = rest.get(space + 1..).unwrap_or_default();
+    }
+    let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    core::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Where the query of a request target starts: the index of its first `?`.
@@ -285,7 +342,7 @@ fn query_start(target: &str) -> Option<usize> {
 }
 
 /// Header lines of a head `httparse` accepted: (name, value trimmed of spaces and tabs).
-pub(crate) fn header_lines(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
+pub(crate) fn header_lines(head: &[u8]) -> HeaderLines<'_> {
     let mut lines = HeaderLines {
         rest: head,
         done: false,
@@ -298,7 +355,7 @@ pub(crate) fn header_lines(head: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
 /// ends). Lines without a colon, or whose name is not UTF-8, are skipped. Hand-written
 /// rather than a chain of iterator adapters, whose many monomorphised `try_fold`s made
 /// about 600 bytes more code in the server-only firmware.
-struct HeaderLines<'a> {
+pub(crate) struct HeaderLines<'a> {
     /// The bytes after the last line returned.
     rest: &'a [u8],
     /// Set after the last line (the empty line, or the end of the bytes).
@@ -322,7 +379,11 @@ impl<'a> HeaderLines<'a> {
                 self.rest
             }
         };
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
+        // A pattern, not `strip_suffix` (which links a slice comparison).
+        match line {
+            [line @ .., b'\r'] => Some(line),
+            line => Some(line),
+        }
     }
 }
 
@@ -352,7 +413,30 @@ pub(crate) fn header_values<'h>(
     head: &'h [u8],
     name: &'static str,
 ) -> impl Iterator<Item = &'h [u8]> {
-    header_lines(head).filter_map(move |(n, v)| n.eq_ignore_ascii_case(name).then_some(v))
+    HeaderValues {
+        lines: header_lines(head),
+        name,
+    }
+}
+
+/// The values of the headers named `name` ([`header_values`]), hand-written like
+/// [`HeaderLines`].
+struct HeaderValues<'a> {
+    lines: HeaderLines<'a>,
+    name: &'static str,
+}
+
+impl<'a> Iterator for HeaderValues<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let (name, value) = self.lines.next()?;
+            if name.eq_ignore_ascii_case(self.name) {
+                return Some(value);
+            }
+        }
+    }
 }
 
 /// Trim spaces and tabs on both sides.
@@ -403,10 +487,56 @@ impl<'a> Iterator for ListItems<'a> {
     }
 }
 
+/// The items of every `Sec-WebSocket-Protocol` header that are UTF-8, in order
+/// ([`Request::subprotocols`]); hand-written like [`HeaderLines`], one `next` for every
+/// way the items are used.
+struct Subprotocols<'a> {
+    lines: HeaderLines<'a>,
+    /// The rest of the header being split.
+    items: ListItems<'a>,
+}
+
+impl<'a> Iterator for Subprotocols<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            match self.items.next() {
+                Some(item) => {
+                    if let Ok(item) = core::str::from_utf8(item) {
+                        return Some(item);
+                    }
+                }
+                None => {
+                    let (name, value) = self.lines.next()?;
+                    if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+                        self.items = ListItems { rest: Some(value) };
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// True when some header `name` lists `token` (ASCII case-insensitive).
 pub(crate) fn has_token(head: &[u8], name: &'static str, token: &str) -> bool {
-    header_values(head, name)
-        .any(|v| split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
+    header_values(head, name).any(|v| list_has(v, token))
+}
+
+/// True when the comma-separated list `v` holds `token` (ASCII case-insensitive).
+fn list_has(v: &[u8], token: &str) -> bool {
+    split_list(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// True when `bytes` holds `byte`. A plain loop: `<[u8]>::contains` links core's
+/// word-at-a-time `memchr` (about 170 bytes of firmware) for heads of a few hundred bytes.
+pub(crate) fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    for &b in bytes {
+        if b == byte {
+            return true;
+        }
+    }
+    false
 }
 
 /// What parsing a head found so far.
@@ -471,7 +601,7 @@ pub fn check_response(
     let Some(selected) = protocols.next() else {
         return Ok(None);
     };
-    let single = protocols.next().is_none() && !selected.contains(&b',');
+    let single = protocols.next().is_none() && !has_byte(selected, b',');
     if !single || !split_list(offered).any(|p| p == selected) {
         return Err(ClientHandshakeError::ProtocolNotOffered);
     }
@@ -502,7 +632,7 @@ impl ClientRequest<'_> {
         let token = |s: &str| {
             !s.is_empty()
                 && s.bytes()
-                    .all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
+                    .all(|b| b.is_ascii_graphic() && !has_byte(b"\"(),/:;<=>?@[\\]{}", b))
         };
         self.path.starts_with('/')
             && !self.host.is_empty()
@@ -583,7 +713,7 @@ pub(crate) fn write_response_head(
     content_type: Option<&str>,
     body_len: usize,
 ) {
-    let status = if (100..=999).contains(&status) {
+    let status = if matches!(status, 100..=999) {
         status
     } else {
         500
@@ -596,9 +726,9 @@ pub(crate) fn write_response_head(
     out(b"\r\n");
     out(extra);
     if let Some(ct) = content_type {
-        for piece in [b"Content-Type: ", ct.as_bytes(), b"\r\n"] {
-            out(piece);
-        }
+        out(b"Content-Type: ");
+        out(ct.as_bytes());
+        out(b"\r\n");
     }
     out(b"Content-Length: ");
     out(decimal(body_len, &mut digits));
@@ -1003,7 +1133,10 @@ mod tests {
             let target = words.next().unwrap_or_default();
             assert_eq!(req.method(), method);
             assert_eq!(req.target(), target);
-            assert!(start_line(&head).eq(text.split(' ')));
+            for (n, word) in text.split(' ').enumerate() {
+                assert_eq!(start_word(&head, n), word);
+            }
+            assert_eq!(start_word(&head, text.split(' ').count()), "");
             assert_eq!(
                 req.path(),
                 target.split_once('?').map_or(target, |(p, _)| p)

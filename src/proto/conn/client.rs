@@ -38,7 +38,7 @@ impl Connection {
         conn.buf.extend_from_slice(&http::accept_key(&key));
         for p in req.protocols {
             conn.buf.extend_from_slice(p.as_bytes());
-            conn.buf.push(b',');
+            conn.buf.extend_from_slice(b",");
         }
         conn.queue_http(|s| write_request(s, req, &key), cfg.max_queue_bytes, true)?;
         Ok(conn)

@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 
 use super::{Connection, HandshakeFailure, Pending, SendError, State};
 use crate::proto::http::{
-    measure, parse_request, write_error, write_response, write_response_head, write_switching,
-    HandshakeError, HeadStatus, Request, Sink,
+    accept_key, has_byte, measure, parse_request, write_error, write_response, write_response_head,
+    write_switching, HandshakeError, HeadStatus, Request, Sink,
 };
 
 /// Longest response head [`Connection::respond_static`] builds on the stack (a longer
@@ -28,17 +28,18 @@ impl Connection {
             if have + take > room {
                 return Err(503);
             }
+            // At least `have + take`: neither `max` nor `room` is less.
             let target = (self.head.capacity() * 2)
                 .max(have + take)
                 .max(256)
                 .min(max)
                 .min(room);
             self.head
-                .try_reserve_exact(target.max(have + take) - have)
+                .try_reserve_exact(target - have)
                 .map_err(|_| 500u16)?;
         }
         self.head.extend_from_slice(chunk);
-        Ok((take, chunk.contains(&b'\n') || self.head.len() >= max))
+        Ok((take, has_byte(chunk, b'\n') || self.head.len() >= max))
     }
 
     /// Server, connecting: accumulate and parse the request head.
@@ -91,30 +92,30 @@ impl Connection {
         }
         self.awaiting_decision = false;
         let request = Request { head: &self.head };
-        let checked = request.validate().and_then(|accept| match protocol {
+        let checked = request.upgrade_key().and_then(|key| match protocol {
             Some(p) if !request.subprotocols().any(|offered| offered == p) => {
                 Err(HandshakeError::ProtocolNotOffered)
             }
-            _ => Ok(accept),
+            _ => Ok(key),
         });
-        match checked {
-            Ok(accept) => {
-                self.head = Vec::new();
-                let written =
-                    self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX, true);
-                if written.is_err() {
-                    // No memory (or no room in the heap limit) for the answer.
-                    self.queue_error(503);
-                    return Err(HandshakeError::Unavailable);
-                }
-                self.state = State::Open;
-                Ok(())
-            }
+        // The accept value is derived here rather than returned through a `Result`,
+        // which cost copies of it.
+        let accept = match checked {
+            Ok(key) => accept_key(key),
             Err(e) => {
                 self.queue_error(e.status());
-                Err(e)
+                return Err(e);
             }
+        };
+        self.head = Vec::new();
+        let written = self.queue_http(|s| write_switching(s, &accept, protocol), usize::MAX, true);
+        if written.is_err() {
+            // No memory (or no room in the heap limit) for the answer.
+            self.queue_error(503);
+            return Err(HandshakeError::Unavailable);
         }
+        self.state = State::Open;
+        Ok(())
     }
 
     /// Server: the request head waiting for [`Connection::accept`],

@@ -1,7 +1,7 @@
 //! The send side: whole frames into one bounded, contiguous queue.
 
 use super::{Connection, SendError, State, CLOSE_ALLOWANCE, PONG_ALLOWANCE};
-use crate::proto::close::{is_valid_close_code, MAX_REASON};
+use crate::proto::close::{is_valid_close_code, MAX_REASON, NO_STATUS};
 use crate::proto::frame::{
     apply_mask, encode_header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OP_BINARY, OP_CLOSE,
     OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
@@ -183,10 +183,8 @@ impl Connection {
         if !is_valid_close_code(code) || reason.len() > MAX_REASON {
             return Err(SendError::InvalidClose);
         }
-        let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
-        let body = [&code.to_be_bytes()[..], reason.as_bytes()];
         let mask = self.client_mask(mask);
-        self.queue_frame(OP_CLOSE, true, body, mask, limit)?;
+        self.queue_close(code, reason.as_bytes(), mask)?;
         self.state = State::Closing;
         self.since = now_ms;
         self.tx_fragment = None;
@@ -255,6 +253,20 @@ impl Connection {
                 self.pong_at = Some(at);
             }
         }
+    }
+
+    /// Queue our close frame with `code` (none for 1005, "no status") and `reason`; it
+    /// may exceed `max_queue_bytes` by the close allowance.
+    pub(super) fn queue_close(
+        &mut self,
+        code: u16,
+        reason: &[u8],
+        mask: Option<[u8; 4]>,
+    ) -> Result<usize, SendError> {
+        let code_bytes = code.to_be_bytes();
+        let code: &[u8] = if code == NO_STATUS { &[] } else { &code_bytes };
+        let limit = self.cfg.max_queue_bytes.saturating_add(CLOSE_ALLOWANCE);
+        self.queue_frame(OP_CLOSE, true, [code, reason], mask, limit)
     }
 
     /// Queue one whole frame whose payload is `parts` concatenated, if the queue stays
