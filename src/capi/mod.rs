@@ -11,6 +11,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod errors;
+mod hooks;
 #[cfg(feature = "listener")]
 mod listener;
 mod policy;
@@ -35,8 +36,9 @@ pub use transport::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 
-use crate::lwip::conn::{self, Conn, Ending, Hooks, OpError};
+use crate::lwip::conn::{self, Conn, OpError};
 use crate::proto::{self, Config};
+use hooks::WSS_HOOKS;
 use lwip_sys as sys;
 
 /// Marks an exported function's boundary: every named pointer must be non-NULL, or the
@@ -204,116 +206,8 @@ struct WssInner {
 const _: () = assert!(core::mem::size_of::<WssInner>() <= LWIP_WS_WSS_SIZE);
 const _: () = assert!(core::mem::align_of::<WssInner>() <= core::mem::align_of::<WSS>());
 
-static WSS_HOOKS: Hooks = Hooks {
-    open: hook_open,
-    message: hook_message,
-    ping: hook_ping,
-    pong: hook_pong,
-    chunk: hook_chunk,
-    writable: hook_writable,
-    request: None,
-    closed: hook_closed,
-};
-
-/// The callbacks and the `WSS*` for a connection living in a `WSS`.
-unsafe fn parts(c: *mut Conn) -> (*mut WSSCB, *mut WSS) {
-    // SAFETY: WSS hooks only fire for Conns inside WSS storage, whose user is the WSSCB.
-    unsafe { ((*c).user.cast(), c.cast()) }
-}
-
 fn c_len(len: usize) -> c_int {
     c_int::try_from(len).unwrap_or(c_int::MAX)
-}
-
-unsafe fn hook_open(c: *mut Conn, protocol: *const c_char) {
-    // SAFETY: see `parts`; the WSSCB outlives its connections (documented).
-    unsafe {
-        let (cb, wss) = parts(c);
-        if let Some(f) = (*cb).openFp {
-            f(cb, wss, protocol);
-        }
-    }
-}
-
-unsafe fn hook_message(c: *mut Conn, data: *mut u8, len: usize, text: bool) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        if tasks::on_message(wss, data, len, text) {
-            return;
-        }
-        if let Some(f) = (*cb).frameFp {
-            f(cb, wss, data.cast(), c_len(len), c_int::from(text));
-        }
-    }
-}
-
-unsafe fn hook_ping(c: *mut Conn, data: *mut u8, len: usize) {
-    // SAFETY: forwarded.
-    unsafe { control_frame(c, data, len, false) }
-}
-
-unsafe fn hook_pong(c: *mut Conn, data: *mut u8, len: usize) {
-    // SAFETY: forwarded.
-    unsafe { control_frame(c, data, len, true) }
-}
-
-/// `pingFp` or `pongFp` (one body for both hooks, which differ only in the member).
-#[inline(never)]
-unsafe fn control_frame(c: *mut Conn, data: *mut u8, len: usize, pong: bool) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        let f = if pong { (*cb).pongFp } else { (*cb).pingFp };
-        if let Some(f) = f {
-            f(cb, wss, data.cast(), c_len(len));
-        }
-    }
-}
-
-unsafe fn hook_chunk(c: *mut Conn, piece: conn::Piece) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        if tasks::on_piece(wss, &piece) {
-            return;
-        }
-        if let Some(f) = (*cb).chunkFp {
-            let text = c_int::from(piece.text);
-            let last = c_int::from(piece.last);
-            f(
-                cb,
-                wss,
-                piece.data.cast(),
-                c_len(piece.len),
-                text,
-                piece.offset,
-                last,
-            );
-        }
-    }
-}
-
-unsafe fn hook_writable(c: *mut Conn) {
-    // SAFETY: as in hook_open.
-    unsafe {
-        let (cb, wss) = parts(c);
-        tasks::on_writable(wss);
-        if let Some(f) = (*cb).writableFp {
-            f(cb, wss);
-        }
-    }
-}
-
-unsafe fn hook_closed(c: *mut Conn, ending: Ending) {
-    // SAFETY: as in hook_open; this is the last thing done with the storage.
-    unsafe {
-        let (cb, wss) = parts(c);
-        tasks::on_closed(wss);
-        if let Some(f) = (*cb).closeFp {
-            f(cb, wss, close_status(ending));
-        }
-    }
 }
 
 pub(crate) fn op_error(e: OpError) -> c_int {
